@@ -214,6 +214,7 @@ class ObjectiveWeights(Strict):
     shortfall: float = _number(le=1e6, description="Weight of priced shortfall.")
     cost: float = _number(le=1e6, description="Weight per MUSD of cost.")
     turbulence: float = _number(le=1e6, description="Weight per weighted unit moved.")
+    source: SourceNote | None = None
 
 
 class SolverOptions(Strict):
@@ -225,6 +226,7 @@ class SolverOptions(Strict):
     )
     threads: int = Field(default=1, ge=1, le=256, description="HiGHS threads.")
     seed: int = Field(default=0, ge=0, le=2_147_483_647, description="HiGHS random seed.")
+    source: SourceNote | None = None
 
 
 class Study(Strict):
@@ -261,6 +263,7 @@ class Scenario(Strict):
     extends: list[Id] = Field(
         default_factory=list, description="Scenarios applied first, in order."
     )
+    source: SourceNote | None = None
 
 
 class StudyFile(Study):
@@ -269,7 +272,7 @@ class StudyFile(Study):
     scenarios: dict[Id, Scenario] = Field(default_factory=dict)
     scenario_files: list[Text] = Field(
         default_factory=list,
-        description="Overlay files (paths relative to this file) each holding a 'scenarios' mapping.",
+        description="Overlay files, relative to this file, each holding a 'scenarios' mapping.",
     )
 
 
