@@ -1,0 +1,61 @@
+"""The one module that reads solution values back through the Pyomo model's names.
+
+HiGHS returns plain vectors; the compiled model says which Pyomo variable and
+constraint sits at each position. This turns them into values keyed by the
+formulation's component names and index tuples, for the tables to use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from posture.solver import CompiledModel, SolveResult
+
+Index = Any  # a Pyomo index: a string, a tuple of strings, or None
+
+
+@dataclass(frozen=True)
+class RowValue:
+    family: str
+    index: Index
+    activity: float
+    lower: float | None
+    upper: float | None
+
+
+@dataclass(frozen=True)
+class Solution:
+    """Values by variable name and index, and each constraint row's activity."""
+
+    values: dict[str, dict[Index, float]]
+    rows: tuple[RowValue, ...]
+
+    def value(self, name: str, index: Index, default: float = 0.0) -> float:
+        return self.values.get(name, {}).get(index, default)
+
+
+def extract_solution(compiled: CompiledModel, result: SolveResult) -> Solution:
+    """Map an accepted solve's vectors onto the model's names; integers are rounded."""
+    if result.col_values is None or result.row_values is None:
+        raise ValueError("no accepted solution to extract")
+    values: dict[str, dict[Index, float]] = {}
+    for var, x in zip(compiled.columns, result.col_values, strict=True):
+        if var.is_integer():
+            x = float(round(x))
+        values.setdefault(var.parent_component().name, {})[var.index()] = float(x)
+    rows = []
+    lower, upper = compiled.lp.row_lower_, compiled.lp.row_upper_
+    for i, (row, activity) in enumerate(zip(compiled.rows, result.row_values, strict=True)):
+        con = row.constraint
+        lo, up = float(lower[i]), float(upper[i])
+        rows.append(
+            RowValue(
+                con.parent_component().name,
+                con.index(),
+                float(activity),
+                lo if lo > -1e30 else None,
+                up if up < 1e30 else None,
+            )
+        )
+    return Solution(values, tuple(rows))

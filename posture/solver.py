@@ -1,0 +1,200 @@
+"""The one module that talks to HiGHS.
+
+The Pyomo model is compiled to a sparse matrix with Pyomo's standard-form
+compiler and handed to highspy in bulk. The HiGHS result is turned into a typed
+:class:`SolveStatus`; a time-limited incumbent is kept and labelled with its gap.
+Solution vectors are returned only for an accepted status, never stale values.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import highspy
+import numpy as np
+import pyomo.environ as pyo
+from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+from posture.schema import SolverOptions
+
+
+class SolveStatus(str, Enum):
+    """What a solve established, in the terms the exit codes use."""
+
+    OPTIMAL = "optimal"
+    FEASIBLE = "feasible"  # a limit stopped the search with an incumbent
+    INFEASIBLE = "infeasible"
+    UNBOUNDED = "unbounded"
+    INFEASIBLE_OR_UNBOUNDED = "infeasible_or_unbounded"
+    NO_SOLUTION = "no_solution"  # a limit stopped the search before any incumbent
+    ERROR = "error"
+
+    @property
+    def has_solution(self) -> bool:
+        return self in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE)
+
+
+@dataclass(frozen=True)
+class CompiledModel:
+    """The model as HiGHS sees it, with the Pyomo objects behind each column and row."""
+
+    lp: Any  # highspy.HighsLp
+    columns: list[Any]
+    rows: list[Any]  # pyomo RowEntry: (constraint, bound_type)
+    objective_offset: float
+
+
+@dataclass
+class SolveResult:
+    status: SolveStatus
+    highs_status: str
+    objective: float | None = None
+    bound: float | None = None
+    gap: float | None = None
+    col_values: np.ndarray | None = None
+    row_values: np.ndarray | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+    highs_version: str = ""
+
+
+def _new_highs() -> Any:
+    """A silent Highs object: its constructor prints a banner straight to fd 1."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            h = highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    h.setOptionValue("output_flag", False)
+    return h
+
+
+def highs_version() -> str:
+    """The HiGHS library version, for manifests."""
+    return str(_new_highs().version())
+
+
+def compile_model(model: pyo.ConcreteModel) -> CompiledModel:
+    """Compile the Pyomo model to HiGHS's column-wise matrix form."""
+    repn = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=None)
+    (objective,) = repn.objectives
+    sense = 1.0 if objective.sense == pyo.minimize else -1.0
+    a = repn.A.tocsc()
+    n_rows, n_cols = a.shape
+    lp = highspy.HighsLp()
+    lp.num_col_ = n_cols
+    lp.num_row_ = n_rows
+    cost = np.asarray(repn.c.toarray()).ravel() if n_cols else np.zeros(0)
+    lp.col_cost_ = cost * sense
+    lp.offset_ = float(np.ravel(repn.c_offset)[0]) * sense if np.size(repn.c_offset) else 0.0
+    lower = np.array([v.lb if v.lb is not None else -highspy.kHighsInf for v in repn.columns])
+    upper = np.array([v.ub if v.ub is not None else highspy.kHighsInf for v in repn.columns])
+    lp.col_lower_ = lower
+    lp.col_upper_ = upper
+    rhs = np.asarray(repn.rhs, dtype=float)
+    kinds = np.array([row.bound_type for row in repn.rows], dtype=int)
+    lp.row_lower_ = np.where(kinds == 1, -highspy.kHighsInf, rhs) if n_rows else rhs
+    lp.row_upper_ = np.where(kinds == -1, highspy.kHighsInf, rhs) if n_rows else rhs
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = a.indptr
+    lp.a_matrix_.index_ = a.indices
+    lp.a_matrix_.value_ = a.data
+    lp.a_matrix_.num_col_ = n_cols
+    lp.a_matrix_.num_row_ = n_rows
+    integer = highspy.HighsVarType.kInteger
+    lp.integrality_ = [
+        integer if v.is_integer() or v.is_binary() else highspy.HighsVarType.kContinuous
+        for v in repn.columns
+    ]
+    lp.sense_ = highspy.ObjSense.kMinimize
+    return CompiledModel(lp, list(repn.columns), list(repn.rows), lp.offset_ / 1.0)
+
+
+def _highs(compiled: CompiledModel, options: SolverOptions) -> Any:
+    h = _new_highs()
+    h.setOptionValue("time_limit", float(options.time_limit_s))
+    h.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
+    h.setOptionValue("threads", int(options.threads))
+    h.setOptionValue("random_seed", int(options.seed))
+    h.passModel(compiled.lp)
+    return h
+
+
+_LIMITS = {
+    "kTimeLimit",
+    "kIterationLimit",
+    "kSolutionLimit",
+    "kInterrupt",
+    "kObjectiveBound",
+    "kObjectiveTarget",
+    "kMemoryLimit",
+}
+
+
+def solve_compiled(compiled: CompiledModel, options: SolverOptions) -> SolveResult:
+    """Run HiGHS on a compiled model and classify the outcome."""
+    t0 = time.perf_counter()
+    h = _highs(compiled, options)
+    t1 = time.perf_counter()
+    h.run()
+    t2 = time.perf_counter()
+    status_name = h.modelStatusToString(h.getModelStatus())
+    raw = str(h.getModelStatus()).split(".")[-1]
+    info = h.getInfo()
+    has_incumbent = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    result = SolveResult(
+        SolveStatus.ERROR,
+        status_name,
+        seconds={"handoff": t1 - t0, "solve": t2 - t1},
+        highs_version=highs_version(),
+    )
+    if raw == "kOptimal":
+        result.status = SolveStatus.OPTIMAL
+    elif raw == "kInfeasible":
+        result.status = SolveStatus.INFEASIBLE
+    elif raw == "kUnbounded":
+        result.status = SolveStatus.UNBOUNDED
+    elif raw == "kUnboundedOrInfeasible":
+        result.status = SolveStatus.INFEASIBLE_OR_UNBOUNDED
+    elif raw in _LIMITS:
+        result.status = SolveStatus.FEASIBLE if has_incumbent else SolveStatus.NO_SOLUTION
+    is_mip = any(t == highspy.HighsVarType.kInteger for t in compiled.lp.integrality_)
+    bound = info.mip_dual_bound if is_mip else None
+    if result.status.has_solution:
+        objective = float(info.objective_function_value)
+        if not math.isfinite(objective):
+            result.status, result.highs_status = SolveStatus.ERROR, "non-finite objective"
+            return result
+        solution = h.getSolution()
+        result.objective = objective
+        result.bound = float(bound) if bound is not None and math.isfinite(bound) else objective
+        result.gap = _gap(result.objective, result.bound)
+        result.col_values = np.array(solution.col_value, dtype=float)
+        result.row_values = np.array(solution.row_value, dtype=float)
+    elif bound is not None and math.isfinite(bound):
+        result.bound = float(bound)
+    return result
+
+
+def _gap(objective: float, bound: float) -> float:
+    """Relative gap as HiGHS defines it: |primal - bound| / |primal|; 0 when they agree."""
+    if objective == bound:
+        return 0.0
+    return abs(objective - bound) / max(abs(objective), 1e-9)
+
+
+def write_mps(compiled: CompiledModel, path: Path) -> None:
+    """Write the compiled model as free MPS for audit with other solvers."""
+    h = _new_highs()
+    h.passModel(compiled.lp)
+    h.writeModel(str(path))
