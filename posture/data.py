@@ -90,7 +90,9 @@ def build_model_data(study: Study) -> ModelData:
                     c: e * k for c, k in asset.contributes.items() if e * k != 0
                 }
                 route = asset.route_cost_musd.get(o, {}).get(t)
-                move_cost[a, o, t] = 0.0 if t == h else (route if route is not None else asset.move_cost_musd)
+                move_cost[a, o, t] = (
+                    0.0 if t == h else (route if route is not None else asset.move_cost_musd)
+                )
             if h is not None:
                 e = asset.effectiveness.get(h, 1.0)
                 for c, k in asset.contributes.items():
@@ -117,12 +119,16 @@ def build_model_data(study: Study) -> ModelData:
         placements=tuple(placements),
         activations=activations,
         requirements=requirements,
-        backfills=tuple((r, c) for r, rule in study.replacement_rules.items() for c in rule.capabilities),
+        backfills=tuple(
+            (r, c) for r, rule in study.replacement_rules.items() for c in rule.capabilities
+        ),
         basing_limits=tuple(basing_capacity),
         inventory=inventory,
         locked=locked,
         capability_of=capability_of,
-        source_capability={s: dict(src.contributes) for s, src in study.replacement_sources.items()},
+        source_capability={
+            s: dict(src.contributes) for s, src in study.replacement_sources.items()
+        },
         move_cost=move_cost,
         personnel={a: x.personnel_per_unit for a, x in study.assets.items()},
         source_personnel={s: x.personnel_per_unit for s, x in study.replacement_sources.items()},
@@ -134,7 +140,9 @@ def build_model_data(study: Study) -> ModelData:
         lead_time={s: x.lead_time_days for s, x in study.replacement_sources.items()},
         floor={q: r.floor for q, r in reqs.items()},
         target={q: r.target for q, r in reqs.items()},
-        shortfall_weight={(t, c): study.theatres[t].priority * r.weight for (t, c), r in reqs.items()},
+        shortfall_weight={
+            (t, c): study.theatres[t].priority * r.weight for (t, c), r in reqs.items()
+        },
         rule_theatre={r: x.theatre for r, x in study.replacement_rules.items()},
         rule_ratio={r: x.ratio for r, x in study.replacement_rules.items()},
         rule_lead_time={r: x.max_lead_time_days for r, x in study.replacement_rules.items()},

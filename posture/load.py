@@ -110,7 +110,9 @@ def read_study_files(path: Path) -> StudyFiles:
         try:
             overlay_path = _overlay_path(path, entry, index.value(key), key)
             if overlay_path in files:
-                raise InputError([Diagnostic(f"scenario file {entry!r} is listed twice", index.value(key), key)])
+                raise InputError(
+                    [Diagnostic(f"scenario file {entry!r} is listed twice", index.value(key), key)]
+                )
             files.append(overlay_path)
             overlay = _read_overlay(overlay_path)
         except InputError as exc:
@@ -120,10 +122,14 @@ def read_study_files(path: Path) -> StudyFiles:
         for name, body in overlay.data["scenarios"].items():
             where = overlay.source.key(("scenarios", name))
             if name in scenarios:
-                errors.append(Diagnostic(
-                    f"scenario '{name}' is defined twice (first at {defined_at[name]})",
-                    where, ("scenarios", name),
-                    hint="rename one of them, or use 'extends' to build on the other"))
+                errors.append(
+                    Diagnostic(
+                        f"scenario '{name}' is defined twice (first at {defined_at[name]})",
+                        where,
+                        ("scenarios", name),
+                        hint="rename one of them, or use 'extends' to build on the other",
+                    )
+                )
                 continue
             scenarios[name] = body
             defined_at[name] = where
@@ -147,13 +153,17 @@ def _scenario_headers(data: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(scenarios, dict):
         return data
     heads = {
-        name: {k: v for k, v in body.items() if k not in STUDY_KEYS} if isinstance(body, dict) else body
+        name: {k: v for k, v in body.items() if k not in STUDY_KEYS}
+        if isinstance(body, dict)
+        else body
         for name, body in scenarios.items()
     }
     return {**data, "scenarios": heads}
 
 
-def resolve(files: StudyFiles, scenario: str | None = None, sets: Sequence[str] = ()) -> ResolvedStudy:
+def resolve(
+    files: StudyFiles, scenario: str | None = None, sets: Sequence[str] = ()
+) -> ResolvedStudy:
     """Apply one scenario and the overrides, validate strictly, check references."""
     index = SourceIndex(dict(files.index.values), dict(files.index.keys), files.index.fallback)
     validate_model(StudyFile, _scenario_headers(files.data), index)
@@ -164,9 +174,20 @@ def resolve(files: StudyFiles, scenario: str | None = None, sets: Sequence[str] 
     description = None
     if scenario is not None:
         if scenario not in files.scenarios:
-            raise InputError([Diagnostic(
-                f"unknown scenario '{scenario}'", Location(files.index.fallback.file if files.index.fallback else str(files.path), 1, 1),
-                hint=did_you_mean(scenario, files.scenarios) or "run 'posture scenarios STUDY' to list them")])
+            raise InputError(
+                [
+                    Diagnostic(
+                        f"unknown scenario '{scenario}'",
+                        Location(
+                            files.index.fallback.file if files.index.fallback else str(files.path),
+                            1,
+                            1,
+                        ),
+                        hint=did_you_mean(scenario, files.scenarios)
+                        or "run 'posture scenarios STUDY' to list them",
+                    )
+                ]
+            )
         chain = scenario_chain(scenario, files.scenarios, index)
         apply_scenarios(merged, chain, files.scenarios, index)
         description = Scenario.model_validate(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 import pyomo.environ as pyo
 
@@ -112,8 +113,9 @@ def add_inventory(m: pyo.ConcreteModel, data: ModelData, ix: _Index) -> None:
         by_holding[p[0], p[1]].append(p)
     m.inventory = pyo.Constraint(
         m.HOLDINGS,
-        rule=lambda _, a, o: sum(m.place[p] for p in by_holding[a, o]) + m.reserve[a, o]
-        == data.inventory[a, o],
+        rule=lambda _, a, o: (
+            sum(m.place[p] for p in by_holding[a, o]) + m.reserve[a, o] == data.inventory[a, o]
+        ),
     )
 
 
@@ -190,7 +192,7 @@ def add_source_availability(m: pyo.ConcreteModel, data: ModelData) -> None:
     )
 
 
-def _personnel(m: pyo.ConcreteModel, data: ModelData, ix: _Index, t: str) -> object:
+def _personnel(m: pyo.ConcreteModel, data: ModelData, ix: _Index, t: str) -> Any:
     return sum(data.personnel[p[0]] * m.place[p] for p in ix.into.get(t, [])) + sum(
         data.source_personnel[z[0]] * m.activated[z] for z in ix.sources_into.get(t, [])
     )
@@ -202,9 +204,10 @@ def add_personnel_floor(m: pyo.ConcreteModel, data: ModelData, ix: _Index, elast
         m.personnel_floor_violation = pyo.Var(theatres, domain=pyo.NonNegativeReals)
     m.personnel_floor = pyo.Constraint(
         theatres,
-        rule=lambda _, t: _personnel(m, data, ix, t)
-        + (m.personnel_floor_violation[t] if elastic else 0)
-        >= data.personnel_floor[t],
+        rule=lambda _, t: (
+            _personnel(m, data, ix, t) + (m.personnel_floor_violation[t] if elastic else 0)
+            >= data.personnel_floor[t]
+        ),
     )
 
 
@@ -214,9 +217,10 @@ def add_personnel_cap(m: pyo.ConcreteModel, data: ModelData, ix: _Index, elastic
         m.personnel_cap_violation = pyo.Var(theatres, domain=pyo.NonNegativeReals)
     m.personnel_cap = pyo.Constraint(
         theatres,
-        rule=lambda _, t: _personnel(m, data, ix, t)
-        - (m.personnel_cap_violation[t] if elastic else 0)
-        <= data.personnel_cap[t],
+        rule=lambda _, t: (
+            _personnel(m, data, ix, t) - (m.personnel_cap_violation[t] if elastic else 0)
+            <= data.personnel_cap[t]
+        ),
     )
 
 
@@ -256,7 +260,7 @@ def define_objective(m: pyo.ConcreteModel, data: ModelData, elastic: bool) -> No
             sense=pyo.minimize,
         )
         return
-    terms = []
+    terms: list[Any] = []
     for name, rhs in violation_scales(m, data).items():
         var = m.find_component(name)
         terms.extend(rhs[i] * var[i] for i in rhs)
@@ -278,7 +282,9 @@ def violation_scales(m: pyo.ConcreteModel, data: ModelData) -> dict[str, dict[ob
         scales["personnel_floor_violation"] = {
             t: _scale(data.personnel_floor[t]) for t in m.personnel_floor
         }
-        scales["personnel_cap_violation"] = {t: _scale(data.personnel_cap[t]) for t in m.personnel_cap}
+        scales["personnel_cap_violation"] = {
+            t: _scale(data.personnel_cap[t]) for t in m.personnel_cap
+        }
         scales["basing_capacity_violation"] = {
             i: _scale(data.basing_capacity[i]) for i in m.basing_capacity
         }

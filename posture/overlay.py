@@ -164,7 +164,7 @@ def apply_sets(base: dict[str, Any], assignments: Iterable[str], index: SourceIn
                 nxt = target[key] = {}
             if not isinstance(nxt, dict):
                 errors.append(
-                    Diagnostic(f"cannot set inside a non-mapping value", where, keys[: depth + 1])
+                    Diagnostic("cannot set inside a non-mapping value", where, keys[: depth + 1])
                 )
                 break
             target = nxt

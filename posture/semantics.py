@@ -19,7 +19,9 @@ class _Checker:
         self.index = index
         self.found: list[Diagnostic] = []
 
-    def error(self, message: str, path: KeyPath, *, key: bool = False, hint: str | None = None) -> None:
+    def error(
+        self, message: str, path: KeyPath, *, key: bool = False, hint: str | None = None
+    ) -> None:
         where = self.index.key(path) if key else self.index.value(path)
         self.found.append(Diagnostic(message, where, path, hint=hint))
 
@@ -28,12 +30,19 @@ class _Checker:
             Diagnostic(message, self.index.key(path), path, severity="warning", hint=hint)
         )
 
-    def keys_in(self, mapping: Mapping[str, object], known: Iterable[str], what: str, path: KeyPath) -> None:
+    def keys_in(
+        self, mapping: Mapping[str, object], known: Iterable[str], what: str, path: KeyPath
+    ) -> None:
         """Each key of ``mapping`` must name a known ``what``."""
         names = list(known)
         for name in mapping:
             if name not in names:
-                self.error(f"unknown {what} '{name}'", (*path, name), key=True, hint=did_you_mean(name, names))
+                self.error(
+                    f"unknown {what} '{name}'",
+                    (*path, name),
+                    key=True,
+                    hint=did_you_mean(name, names),
+                )
 
     def items_in(self, items: list[str], known: Iterable[str], what: str, path: KeyPath) -> None:
         """Each list item must name a known ``what``, once."""
@@ -55,8 +64,11 @@ def check_references(study: Study, index: SourceIndex) -> list[Diagnostic]:
 
     for name, origin in study.origins.items():
         if origin.theatre is not None and origin.theatre not in theatres:
-            c.error(f"unknown theatre '{origin.theatre}'", ("origins", name, "theatre"),
-                    hint=did_you_mean(origin.theatre, theatres))
+            c.error(
+                f"unknown theatre '{origin.theatre}'",
+                ("origins", name, "theatre"),
+                hint=did_you_mean(origin.theatre, theatres),
+            )
 
     for name, asset in study.assets.items():
         path: KeyPath = ("assets", name)
@@ -72,23 +84,34 @@ def check_references(study: Study, index: SourceIndex) -> list[Diagnostic]:
         for origin_name, units in asset.locked.items():
             held = asset.inventory.get(origin_name, 0)
             if units > held:
-                c.error(f"{units} units locked but only {held} held at '{origin_name}'",
-                        (*path, "locked", origin_name))
+                c.error(
+                    f"{units} units locked but only {held} held at '{origin_name}'",
+                    (*path, "locked", origin_name),
+                )
         for kind in asset.basing:
             if kind not in basing_kinds:
-                c.warn(f"basing kind '{kind}' has no capacity in any theatre, so it is never limited",
-                       (*path, "basing", kind), hint=did_you_mean(kind, basing_kinds))
+                c.warn(
+                    f"basing kind '{kind}' has no capacity in any theatre, so it is never limited",
+                    (*path, "basing", kind),
+                    hint=did_you_mean(kind, basing_kinds),
+                )
 
     for theatre, reqs in study.requirements.items():
         if theatre not in theatres:
-            c.error(f"unknown theatre '{theatre}'", ("requirements", theatre), key=True,
-                    hint=did_you_mean(theatre, theatres))
+            c.error(
+                f"unknown theatre '{theatre}'",
+                ("requirements", theatre),
+                key=True,
+                hint=did_you_mean(theatre, theatres),
+            )
         c.keys_in(reqs, capabilities, "capability", ("requirements", theatre))
         for cap, req in reqs.items():
             if 0 < req.target < req.floor:
-                c.error(f"target {req.target:g} is below the floor {req.floor:g}",
-                        ("requirements", theatre, cap, "target"),
-                        hint="raise the target to at least the floor, or set it to 0 for none")
+                c.error(
+                    f"target {req.target:g} is below the floor {req.floor:g}",
+                    ("requirements", theatre, cap, "target"),
+                    hint="raise the target to at least the floor, or set it to 0 for none",
+                )
 
     for name, source in study.replacement_sources.items():
         path = ("replacement_sources", name)
@@ -98,18 +121,26 @@ def check_references(study: Study, index: SourceIndex) -> list[Diagnostic]:
     for name, rule in study.replacement_rules.items():
         path = ("replacement_rules", name)
         if rule.theatre not in theatres:
-            c.error(f"unknown theatre '{rule.theatre}'", (*path, "theatre"),
-                    hint=did_you_mean(rule.theatre, theatres))
+            c.error(
+                f"unknown theatre '{rule.theatre}'",
+                (*path, "theatre"),
+                hint=did_you_mean(rule.theatre, theatres),
+            )
         c.items_in(rule.capabilities, capabilities, "capability", (*path, "capabilities"))
 
     c.keys_in(study.personnel, theatres, "theatre", ("personnel",))
     for theatre, limit in study.personnel.items():
         if limit.floor is not None and limit.cap is not None and limit.floor > limit.cap:
-            c.error(f"floor {limit.floor} is above the cap {limit.cap}", ("personnel", theatre, "floor"))
+            c.error(
+                f"floor {limit.floor} is above the cap {limit.cap}", ("personnel", theatre, "floor")
+            )
     c.keys_in(study.basing, theatres, "theatre", ("basing",))
 
     weights = study.objective
     if weights.shortfall == weights.cost == weights.turbulence == 0:
-        c.error("all objective weights are 0, so every feasible posture ties", ("objective",),
-                hint="give shortfall a positive weight")
+        c.error(
+            "all objective weights are 0, so every feasible posture ties",
+            ("objective",),
+            hint="give shortfall a positive weight",
+        )
     return c.found

@@ -13,7 +13,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 from posture.schema import SolverOptions
 
 
-class SolveStatus(str, Enum):
+class SolveStatus(StrEnum):
     """What a solve established, in the terms the exit codes use."""
 
     OPTIMAL = "optimal"

@@ -1,0 +1,207 @@
+"""The command line: a thin Typer layer over the library.
+
+Heavy modules (Pyomo, HiGHS, pandas) are imported inside the commands that need
+them, so ``posture --help``, ``validate`` and ``scenarios`` start fast. Exit codes
+are documented in README.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from posture.errors import Diagnostic, InputError, OutputError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Force-posture optimization: where scarce assets sit and what each choice costs.",
+)
+
+StudyArg = Annotated[Path, typer.Argument(help="Study YAML file, e.g. inputs/study.yaml.")]
+ScenarioOpt = Annotated[
+    str | None, typer.Option("--scenario", "-s", help="Scenario overlay to apply.")
+]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set", help="Override one input, path=value (repeatable), e.g. budget.limit_musd=500."
+    ),
+]
+
+EXIT_INPUT, EXIT_OUTPUT, EXIT_INTERNAL = 3, 11, 1
+
+
+def _err(text: str) -> None:
+    sys.stderr.write(text.rstrip("\n") + "\n")
+
+
+def _report(diagnostics: list[Diagnostic]) -> None:
+    for d in diagnostics:
+        _err(d.format())
+
+
+def _fail_input(exc: InputError) -> NoReturn:
+    _report(exc.diagnostics)
+    n = len(exc.errors)
+    _err(f"{n} error{'s' if n != 1 else ''} in the inputs; nothing was written.")
+    raise typer.Exit(EXIT_INPUT)
+
+
+@app.command()
+def validate(study: StudyArg) -> None:
+    """Check a study and every scenario in it without solving."""
+    from posture.load import validate_all
+
+    try:
+        names, warnings = validate_all(study)
+    except InputError as exc:
+        _fail_input(exc)
+    _report(list(warnings))
+    typer.echo(f"{study}: valid (base study and {len(names)} scenarios)")
+
+
+@app.command()
+def scenarios(study: StudyArg) -> None:
+    """List the scenario names of a study, one a line."""
+    from posture.load import read_study_files
+
+    try:
+        files = read_study_files(study)
+    except InputError as exc:
+        _fail_input(exc)
+    for name in files.scenarios:
+        typer.echo(name)
+
+
+@app.command()
+def schema(
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="File to write; stdout if absent.")
+    ] = None,
+) -> None:
+    """Write the JSON Schema of study files, for editor autocompletion and checking."""
+    from posture.schema import StudyFile
+
+    text = json.dumps(StudyFile.model_json_schema(), indent=2, sort_keys=True) + "\n"
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+
+
+@app.command()
+def solve(
+    study: StudyArg,
+    scenario: ScenarioOpt = None,
+    sets: SetOpt = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Run folder to create (must not exist).")
+    ] = None,
+    time_limit: Annotated[float | None, typer.Option(help="Solver time limit, seconds.")] = None,
+    gap: Annotated[float | None, typer.Option(help="Relative MIP gap accepted as optimal.")] = None,
+    threads: Annotated[int | None, typer.Option(help="HiGHS threads.")] = None,
+    seed: Annotated[int | None, typer.Option(help="HiGHS random seed.")] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print only the status line.")
+    ] = False,
+) -> None:
+    """Solve a study (optionally one scenario) and write results/<run>/."""
+    from posture.load import load_study
+
+    try:
+        resolved = load_study(study, scenario, sets or [])
+    except InputError as exc:
+        _fail_input(exc)
+    _report(list(resolved.warnings))
+
+    from rich.console import Console
+
+    from posture.report import default_run_name, run_files
+    from posture.run import solve_study
+    from posture.writer import clean_stale_temps, write_run
+
+    changes = {
+        k: v
+        for k, v in {
+            "time_limit_s": time_limit,
+            "mip_rel_gap": gap,
+            "threads": threads,
+            "seed": seed,
+        }.items()
+        if v is not None
+    }
+    try:
+        options = resolved.study.solver.model_validate(
+            {**resolved.study.solver.model_dump(), **changes}
+        )
+    except Exception as exc:  # pydantic range errors on the command-line values
+        _err(f"invalid solver option: {exc}")
+        raise typer.Exit(2) from None
+    result = solve_study(resolved, options)
+    run_dir = out if out is not None else Path("results") / default_run_name(result)
+    clean_stale_temps(run_dir.parent)
+    t0 = time.perf_counter()
+    try:
+        files = run_files(result, seconds_write=time.perf_counter() - t0)
+        final = write_run(run_dir, files, update_latest=result.status.has_solution)
+    except OutputError as exc:
+        _err(f"cannot write results: {exc}")
+        raise typer.Exit(EXIT_OUTPUT) from None
+    console = Console(stderr=False, highlight=False, soft_wrap=True)
+    if quiet:
+        console.print(result.headline, markup=False)
+    else:
+        from posture.console import print_summary
+
+        print_summary(result, final, console)
+    if result.diagnosis:
+        _report(result.diagnosis)
+    raise typer.Exit(int(result.exit_code))
+
+
+@app.command()
+def export(
+    study: StudyArg,
+    mps: Annotated[Path, typer.Option("--mps", help="MPS file to write.")],
+    scenario: ScenarioOpt = None,
+    sets: SetOpt = None,
+) -> None:
+    """Write the study's model as an MPS file, for audit with other solvers."""
+    from posture.load import load_study
+
+    try:
+        resolved = load_study(study, scenario, sets or [])
+    except InputError as exc:
+        _fail_input(exc)
+    from posture.data import build_model_data
+    from posture.model import build_model
+    from posture.solver import compile_model, write_mps
+
+    try:
+        write_mps(compile_model(build_model(build_model_data(resolved.study))), mps)
+    except OSError as exc:
+        _err(f"cannot write {mps}: {exc.strerror}")
+        raise typer.Exit(EXIT_OUTPUT) from None
+    typer.echo(f"wrote {mps}")
+
+
+def main() -> None:
+    """Entry point: Typer maps usage errors to 2 and Ctrl-C to 130; a bug becomes exit 1."""
+    try:
+        app()
+    except Exception as exc:  # the last line of defence: no traceback for users
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
+        log = Path(tempfile.gettempdir()) / f"posture-crash-{stamp}.log"
+        log.write_text(traceback.format_exc(), encoding="utf-8")
+        _err(f"internal error: {type(exc).__name__}: {exc}")
+        _err(f"the traceback is saved in {log}; please report it")
+        sys.exit(EXIT_INTERNAL)

@@ -1,0 +1,144 @@
+"""Infeasibility explained in the input's terms.
+
+Two layers: a cheap pre-solve check that finds floors no posture could ever meet
+(all inventory and every replacement source sent there still falls short), and an
+elastic re-solve that relaxes the hard policy rules with penalised violations and
+reports which rules cannot hold together, and by how much.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import pandas as pd
+
+from posture.data import ModelData
+from posture.errors import Diagnostic
+from posture.extract import Solution
+from posture.overlay import SourceIndex
+from posture.rules import index_label, rule_label, rule_path
+
+VIOLATION_SUFFIX = "_violation"
+_TOL = 1e-6
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """One rule that cannot be met, with the amount it is missed by."""
+
+    family: str
+    index: object
+    amount: float
+    unit: str
+    diagnostic: Diagnostic
+
+
+def impossible_floors(
+    data: ModelData, index: SourceIndex, units: dict[str, str]
+) -> list[Diagnostic]:
+    """Floors above what all inventory and all replacement sources could provide (RELIABILITY #30)."""
+    most: dict[tuple[str, str], float] = defaultdict(float)
+    contributors: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for (a, o, t), caps in data.capability_of.items():
+        for c, k in caps.items():
+            most[t, c] += k * data.inventory[a, o]
+            contributors[t, c].add(a)
+    for s, t in data.activations:
+        for c, k in data.source_capability[s].items():
+            most[t, c] += k * data.available[s]
+            if k:
+                contributors[t, c].add(s)
+    found = []
+    for q in data.requirements:
+        floor = data.floor[q]
+        if floor > most[q] + _TOL:
+            t, c = q
+            names = ", ".join(sorted(contributors[q])) or "nothing"
+            found.append(
+                Diagnostic(
+                    f"floor {floor:g} {units.get(c, '')} of {c} in {t} cannot be met: every unit "
+                    f"allowed there ({names}) gives at most {most[q]:g}",
+                    index.value(rule_path("coverage_floor", q)),
+                    rule_path("coverage_floor", q),
+                    hint="lower the floor, add inventory or a replacement source, or widen destinations",
+                )
+            )
+    people: dict[str, float] = defaultdict(float)
+    for a, o, t in data.placements:
+        people[t] += data.personnel[a] * data.inventory[a, o]
+    for s, t in data.activations:
+        people[t] += data.source_personnel[s] * data.available[s]
+    for t, floor in data.personnel_floor.items():
+        if floor > people[t] + _TOL:
+            path = rule_path("personnel_floor", t)
+            found.append(
+                Diagnostic(
+                    f"personnel floor {floor} in {t} cannot be met: all units allowed there hold at most "
+                    f"{people[t]:g} people",
+                    index.value(path),
+                    path,
+                    hint="lower the floor or allow more units to deploy there",
+                )
+            )
+    return found
+
+
+def _unit_of(family: str, idx: object, units: dict[str, str]) -> str:
+    if family in ("coverage_floor", "replacement_backfill") and isinstance(idx, tuple):
+        return units.get(str(idx[-1]), "capability units")
+    return {
+        "personnel_floor": "people",
+        "personnel_cap": "people",
+        "budget": "MUSD",
+        "locked_units": "units",
+        "basing_capacity": "basing slots",
+    }.get(family, "")
+
+
+def explain_elastic(sol: Solution, index: SourceIndex, units: dict[str, str]) -> list[Conflict]:
+    """The violated rules of an elastic solution, largest relative violation first."""
+    conflicts = []
+    for name, values in sol.values.items():
+        if not name.endswith(VIOLATION_SUFFIX):
+            continue
+        family = name.removesuffix(VIOLATION_SUFFIX)
+        for idx, amount in values.items():
+            if amount <= _TOL:
+                continue
+            unit = _unit_of(family, idx, units)
+            path = rule_path(family, idx)
+            verb = (
+                "over" if family in ("personnel_cap", "basing_capacity", "budget") else "short by"
+            )
+            conflicts.append(
+                Conflict(
+                    family,
+                    idx,
+                    amount,
+                    unit,
+                    Diagnostic(
+                        f"cannot hold: {rule_label(family, idx)} ({verb} {amount:.6g} {unit})",
+                        index.value(path),
+                        path,
+                    ),
+                )
+            )
+    conflicts.sort(key=lambda c: (c.family, index_label(c.index)))
+    return conflicts
+
+
+def conflicts_table(conflicts: list[Conflict]) -> pd.DataFrame:
+    """The elastic report as a table for the diagnostic run folder."""
+    rows = [
+        {
+            "family": c.family,
+            "index": index_label(c.index),
+            "rule": rule_label(c.family, c.index),
+            "violation": round(c.amount, 6),
+            "unit": c.unit,
+            "location": str(c.diagnostic.location) if c.diagnostic.location else "",
+        }
+        for c in conflicts
+    ]
+    return pd.DataFrame(rows, columns=["family", "index", "rule", "violation", "unit", "location"])

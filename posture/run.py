@@ -1,0 +1,161 @@
+"""Solve one resolved study: data, model, HiGHS, and either tables or a diagnosis.
+
+This is the library's solve path; the CLI and the Python API both call
+:func:`solve_study`. Results are extracted only from an accepted status.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+import pandas as pd
+
+from posture.data import ModelData, build_model_data
+from posture.diagnose import Conflict, conflicts_table, explain_elastic, impossible_floors
+from posture.errors import Diagnostic
+from posture.extract import extract_solution
+from posture.load import ResolvedStudy
+from posture.model import build_model
+from posture.schema import SolverOptions
+from posture.solver import SolveResult, SolveStatus, compile_model, solve_compiled
+from posture.tables import result_tables
+
+
+class ExitCode(IntEnum):
+    """Process exit codes, as documented in README.md and RELIABILITY.md."""
+
+    OK = 0
+    INTERNAL = 1
+    USAGE = 2
+    INPUT = 3
+    INFEASIBLE = 4
+    UNBOUNDED = 5
+    NO_SOLUTION = 6
+    SOLVER_ERROR = 7
+    VERIFY_FAILED = 8
+    FEASIBLE = 10
+    OUTPUT = 11
+    INTERRUPTED = 130
+
+
+_EXIT = {
+    SolveStatus.OPTIMAL: ExitCode.OK,
+    SolveStatus.FEASIBLE: ExitCode.FEASIBLE,
+    SolveStatus.INFEASIBLE: ExitCode.INFEASIBLE,
+    SolveStatus.UNBOUNDED: ExitCode.UNBOUNDED,
+    SolveStatus.INFEASIBLE_OR_UNBOUNDED: ExitCode.UNBOUNDED,
+    SolveStatus.NO_SOLUTION: ExitCode.NO_SOLUTION,
+    SolveStatus.ERROR: ExitCode.SOLVER_ERROR,
+}
+
+
+@dataclass
+class RunResult:
+    """Everything one solve produced: status, figures, tables or diagnosis."""
+
+    resolved: ResolvedStudy
+    options: SolverOptions
+    status: SolveStatus
+    highs_status: str
+    objective: float | None = None
+    bound: float | None = None
+    gap: float | None = None
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    diagnosis: list[Diagnostic] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+    highs_version: str = ""
+    model_size: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return _EXIT[self.status]
+
+    @property
+    def headline(self) -> str:
+        """One line for table captions and the terminal."""
+        scen = self.resolved.scenario or "base"
+        if self.status is SolveStatus.OPTIMAL:
+            return (
+                f"OPTIMAL (within {self.options.mip_rel_gap:g} relative gap) - scenario {scen}, "
+                f"objective {self.objective:.6g}, bound {self.bound:.6g}, gap {100 * (self.gap or 0):.4g} %"
+            )
+        if self.status is SolveStatus.FEASIBLE:
+            return (
+                f"FEASIBLE - not proven optimal - scenario {scen}, objective {self.objective:.6g}, "
+                f"bound {self.bound:.6g}, gap {100 * (self.gap or 0):.4g} %"
+            )
+        return (
+            f"{self.status.value.upper().replace('_', ' ')} - scenario {scen} ({self.highs_status})"
+        )
+
+
+def _capability_units(resolved: ResolvedStudy) -> dict[str, str]:
+    return {c: spec.unit for c, spec in resolved.study.capabilities.items()}
+
+
+def _explain_infeasible(
+    data: ModelData, resolved: ResolvedStudy, options: SolverOptions
+) -> tuple[list[Conflict], pd.DataFrame]:
+    elastic = build_model(data, elastic=True)
+    compiled = compile_model(elastic)
+    outcome = solve_compiled(compiled, options)
+    if not outcome.status.has_solution:
+        return [], conflicts_table([])
+    conflicts = explain_elastic(
+        extract_solution(compiled, outcome), resolved.index, _capability_units(resolved)
+    )
+    return conflicts, conflicts_table(conflicts)
+
+
+def solve_study(resolved: ResolvedStudy, options: SolverOptions | None = None) -> RunResult:
+    """Build and solve the study's model; tables on success, a diagnosis otherwise."""
+    options = options or resolved.study.solver
+    t0 = time.perf_counter()
+    data = build_model_data(resolved.study)
+    units = _capability_units(resolved)
+    impossible = impossible_floors(data, resolved.index, units)
+    if impossible:
+        return RunResult(
+            resolved,
+            options,
+            SolveStatus.INFEASIBLE,
+            "infeasible by construction (pre-solve check)",
+            diagnosis=impossible,
+            seconds={"build": time.perf_counter() - t0},
+        )
+    model = build_model(data)
+    compiled = compile_model(model)
+    t1 = time.perf_counter()
+    outcome: SolveResult = solve_compiled(compiled, options)
+    result = RunResult(
+        resolved,
+        options,
+        outcome.status,
+        outcome.highs_status,
+        outcome.objective,
+        outcome.bound,
+        outcome.gap,
+        seconds={"build": t1 - t0, **outcome.seconds},
+        highs_version=outcome.highs_version,
+        model_size={
+            "columns": len(compiled.columns),
+            "rows": len(compiled.rows),
+            "integers": sum(1 for v in compiled.columns if v.is_integer()),
+        },
+    )
+    t2 = time.perf_counter()
+    if outcome.status.has_solution and outcome.objective is not None:
+        solution = extract_solution(compiled, outcome)
+        result.tables = result_tables(
+            resolved.study, data, solution, outcome.objective, resolved.index
+        )
+    elif outcome.status in (SolveStatus.INFEASIBLE, SolveStatus.INFEASIBLE_OR_UNBOUNDED):
+        conflicts, table = _explain_infeasible(data, resolved, options)
+        if conflicts:
+            result.status = SolveStatus.INFEASIBLE
+        result.diagnosis = [c.diagnostic for c in conflicts]
+        result.tables = {"infeasibility": table}
+    result.seconds["extract"] = time.perf_counter() - t2
+    return result
