@@ -1,0 +1,145 @@
+"""One hand-solved case per constraint family, on the tiny study.
+
+The tiny study (tests/fixtures/tiny.yaml): Korea holds 4 Patriot batteries and CONUS 1;
+Korea wants 4 (priority 2), the Middle East 3 (priority 1), shortfall weight 100;
+moving a battery costs 5 MUSD and 0.1 turbulence; a Cheongung-II battery (3 available)
+costs 10 and backfills Korea. Unconstrained, the optimum sends the CONUS battery and two
+Korea batteries to the Middle East and backfills Korea with two Cheongung-II:
+5.1 + 2 x (5.1 + 10) = 35.3. Each case below changes one rule; the comment gives the
+hand-worked optimum.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import write_study
+
+import posture
+from posture.solver import SolveStatus
+
+SRC = "Test case (illustrative)."
+
+
+def _set(study: dict[str, Any], path: str, value: Any) -> None:
+    keys = path.split(".")
+    for key in keys[:-1]:
+        study = study.setdefault(key, {})
+    study[keys[-1]] = value
+
+
+CASES: dict[str, tuple[dict[str, Any], float]] = {
+    # no change: 5.1 (CONUS) + 2 x 15.1 (Korea battery + Cheongung backfill)
+    "baseline": ({}, 35.3),
+    # locked_units: 3 of 4 locked in Korea, one can leave: ME short 1 -> 100 + 5.1 + 15.1
+    "locked_units": ({"assets.patriot.locked": {"korea": 3}}, 120.2),
+    # movable false locks every unit where it is, the CONUS battery too: ME short 3
+    "movable_false": ({"assets.patriot.movable": False}, 300.0),
+    # coverage_floor without the rule or ROK batteries: floor 3 keeps 3 in Korea
+    # (Korea target 0): ME = CONUS + 1 Korea, short 1 -> 100 + 5.1 + 5.1
+    "coverage_floor": (
+        {
+            "replacement_rules": {},
+            "replacement_sources.cheongung.available": 0,
+            "requirements.korea.amd": {"floor": 3.0, "target": 0.0, "weight": 1.0, "source": SRC},
+        },
+        110.2,
+    ),
+    # coverage_target alone (no rule, no ROK, Korea target 0): all three go: 3 x 5.1
+    "coverage_target": (
+        {
+            "replacement_rules": {},
+            "replacement_sources.cheongung.available": 0,
+            "requirements.korea.amd": {"floor": 0.0, "target": 0.0, "weight": 1.0, "source": SRC},
+        },
+        15.3,
+    ),
+    # replacement_backfill at ratio 0.5 (Korea target 0): two Korea batteries leave,
+    # one Cheongung backfills: 3 x 5.1 + 10
+    "replacement_backfill_half": (
+        {
+            "replacement_rules.korea_backfill.ratio": 0.5,
+            "requirements.korea.amd": {"floor": 0.0, "target": 0.0, "weight": 1.0, "source": SRC},
+        },
+        25.3,
+    ),
+    # rule lead time 20 days < Cheongung's 30: no valid backfill, Korea keeps all 4
+    "replacement_lead_time": ({"replacement_rules.korea_backfill.max_lead_time_days": 20.0}, 205.1),
+    # source_availability: one Cheongung only (Korea target 0): one Korea battery leaves
+    "source_availability": (
+        {
+            "replacement_sources.cheongung.available": 1,
+            "requirements.korea.amd": {"floor": 0.0, "target": 0.0, "weight": 1.0, "source": SRC},
+        },
+        120.2,
+    ),
+    # personnel_floor 360 in Korea = 4 x 90: no battery may leave
+    "personnel_floor": ({"personnel": {"korea": {"floor": 360, "source": SRC}}}, 205.1),
+    # personnel_cap 180 in the ME: two batteries there at most, short 1
+    "personnel_cap": ({"personnel": {"middle_east": {"cap": 180, "source": SRC}}}, 120.2),
+    # basing_capacity: two Patriot sites in the ME
+    "basing_capacity": (
+        {
+            "assets.patriot.basing": {"patriot_site": 1.0},
+            "basing": {"middle_east": {"capacity": {"patriot_site": 2.0}, "source": SRC}},
+        },
+        120.2,
+    ),
+    # budget 20: CONUS move 5 + one Korea move 5 + one Cheongung 10
+    "budget": ({"budget": {"limit_musd": 20.0, "source": SRC}}, 120.2),
+    # allowed destinations: Patriots may serve only in Korea: ME short 3
+    "destinations": ({"assets.patriot.destinations": ["korea"]}, 300.0),
+    # scenario deadline 20 days: Cheongung (30 days) cannot be activated at all
+    "deadline": ({"deadline_days": 20.0}, 205.1),
+    # route cost CONUS -> ME of 50: the CONUS battery goes to Korea instead (5.1) and
+    # three Korea batteries go to the ME (3 x 5.1); Korea keeps 2 of its baseline 4,
+    # so two Cheongung backfill (20): 5.1 + 15.3 + 20
+    "route_cost": ({"assets.patriot.route_cost_musd": {"conus": {"middle_east": 50.0}}}, 40.4),
+    # effectiveness 0.5 in the ME: all 5 batteries' worth cannot reach 3; best is CONUS
+    # + 3 Korea (2.0 provided, short 1): 100 + 5.1 + 3 x 15.1; a 4th Korea battery
+    # would cost 15.1 for 0.5 less shortfall (50): also worth it -> 50 + 5.1 + 4 x 15.1
+    # but only 3 Cheongung exist, so the 4th leaves Korea short 1 (priority 2: 200): no.
+    "effectiveness": ({"assets.patriot.effectiveness": {"middle_east": 0.5}}, 150.4),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_family_hand_solved(case: str, tmp_path: Path, study_dict: dict[str, Any]) -> None:
+    changes, expected = CASES[case]
+    for path, value in changes.items():
+        _set(study_dict, path, value)
+    result = posture.solve(posture.load(write_study(tmp_path / "s.yaml", study_dict)))
+    assert result.status is SolveStatus.OPTIMAL, result.diagnosis
+    assert result.objective == pytest.approx(expected, abs=1e-6)
+
+
+def test_inventory_every_unit_accounted_for(tmp_path: Path, study_dict: dict[str, Any]) -> None:
+    result = posture.solve(posture.load(write_study(tmp_path / "s.yaml", study_dict)))
+    held = result.tables["assignments"].groupby(["asset", "origin"])["units"].sum().to_dict()
+    assert held == {("patriot", "conus"): 1, ("patriot", "korea"): 4}
+
+
+def test_infeasible_by_construction_is_located(tmp_path: Path, study_dict: dict[str, Any]) -> None:
+    _set(study_dict, "requirements.korea.amd.floor", 10.0)
+    _set(study_dict, "requirements.korea.amd.target", 10.0)
+    path = write_study(tmp_path / "s.yaml", study_dict)
+    result = posture.solve(posture.load(path))
+    assert result.status is SolveStatus.INFEASIBLE
+    (diagnostic,) = result.diagnosis
+    assert diagnostic.location is not None and diagnostic.location.file.endswith("s.yaml")
+    assert diagnostic.path == ("requirements", "korea", "amd", "floor")
+    assert "at most 8" in diagnostic.message  # 4 + 1 Patriot + 3 Cheongung
+
+
+def test_infeasible_rules_named_by_elastic_resolve(tmp_path: Path, study_dict: dict[str, Any]) -> None:
+    # The ME must hold 270 people (3 batteries) but every Korea battery is locked:
+    # only the CONUS battery can go. The elastic re-solve names the conflicting rules.
+    _set(study_dict, "assets.patriot.movable", False)
+    _set(study_dict, "personnel", {"middle_east": {"floor": 270, "source": SRC}})
+    result = posture.solve(posture.load(write_study(tmp_path / "s.yaml", study_dict)))
+    assert result.status is SolveStatus.INFEASIBLE
+    families = set(result.tables["infeasibility"]["family"])
+    assert families and families <= {"locked_units", "personnel_floor"}
+    assert all(d.location is not None for d in result.diagnosis)
