@@ -1,0 +1,115 @@
+"""End-to-end: the real CLI in a subprocess, on real YAML files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from helpers import FIXTURES, run_cli, tiny_study, write_study
+
+TABLES = ["assignments", "moves", "coverage", "replacements", "personnel", "cost_breakdown", "binding_rules"]
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    shutil.copy(FIXTURES / "tiny.yaml", tmp_path / "tiny.yaml")
+    return tmp_path
+
+
+def test_solve_writes_complete_run_folder(workdir: Path) -> None:
+    proc = run_cli("solve", "tiny.yaml", "--out", "results/run1", cwd=workdir)
+    assert proc.returncode == 0, proc.stderr
+    assert "OPTIMAL" in proc.stdout and "Coverage" in proc.stdout
+    run = workdir / "results" / "run1"
+    for name in TABLES:
+        for ext in ("csv", "md", "tex"):
+            assert (run / f"{name}.{ext}").is_file(), f"{name}.{ext}"
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["status"] == "optimal" and summary["objective"] == pytest.approx(35.3)
+    assert summary["best_bound"] == pytest.approx(35.3) and summary["gap"] == pytest.approx(0, abs=1e-9)
+    assert set(summary["seconds"]) >= {"build", "solve"}
+    assert len(summary["input_hash"]) == 64 and summary["versions"]["highs"]
+    assert "resolved_inputs.yaml" in {p.name for p in run.iterdir()}
+    costs = pd.read_csv(run / "cost_breakdown.csv").set_index("term")
+    assert costs.loc[["weighted_shortfall", "total_cost", "turbulence"], "weighted"].sum() == pytest.approx(
+        costs.loc["total", "weighted"]
+    )
+    assert (workdir / "results" / "latest").resolve() == run.resolve()
+    assert not list((workdir / "results").glob(".tmp-*"))
+
+
+def test_default_run_name_and_scenario(workdir: Path) -> None:
+    proc = run_cli("solve", "tiny.yaml", "--scenario", "no_rok", "--quiet", cwd=workdir)
+    assert proc.returncode == 0, proc.stderr
+    (run,) = [p for p in (workdir / "results").iterdir() if p.name.startswith("tiny-no_rok-")]
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["scenario"] == "no_rok" and summary["objective"] == pytest.approx(205.1)
+
+
+def test_set_override_changes_the_answer_and_is_recorded(workdir: Path) -> None:
+    proc = run_cli(
+        "solve", "tiny.yaml", "--set", "assets.patriot.inventory.conus=3", "--out", "r", "-q", cwd=workdir
+    )
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads((workdir / "r" / "summary.json").read_text())
+    assert summary["overrides"] == ["assets.patriot.inventory.conus=3"]
+    assert summary["objective"] == pytest.approx(15.3)  # three CONUS batteries, no backfill
+    assert "conus: 3" in (workdir / "r" / "resolved_inputs.yaml").read_text()
+
+
+def test_existing_run_folder_is_refused(workdir: Path) -> None:
+    (workdir / "r").mkdir()
+    (workdir / "r" / "keep.txt").write_text("mine")
+    proc = run_cli("solve", "tiny.yaml", "--out", "r", cwd=workdir)
+    assert proc.returncode == 11
+    assert [p.name for p in (workdir / "r").iterdir()] == ["keep.txt"]
+
+
+def test_validate_and_scenarios(workdir: Path) -> None:
+    proc = run_cli("validate", "tiny.yaml", cwd=workdir)
+    assert proc.returncode == 0 and "valid" in proc.stdout
+    proc = run_cli("scenarios", "tiny.yaml", cwd=workdir)
+    assert proc.returncode == 0 and proc.stdout.splitlines() == ["no_rok"]
+
+
+def test_schema_is_json_schema(workdir: Path) -> None:
+    proc = run_cli("schema", "--out", "s.json", cwd=workdir)
+    assert proc.returncode == 0
+    schema = json.loads((workdir / "s.json").read_text())
+    assert schema["additionalProperties"] is False and "assets" in schema["properties"]
+
+
+def test_invalid_input_exit_3_nothing_written(workdir: Path) -> None:
+    study = tiny_study()
+    study["assets"]["patriot"]["inventry"] = {"korea": 1}
+    write_study(workdir / "bad.yaml", study)
+    proc = run_cli("solve", "bad.yaml", cwd=workdir)
+    assert proc.returncode == 3
+    assert "bad.yaml:" in proc.stderr and "assets.patriot.inventry: unknown key" in proc.stderr
+    assert "did you mean 'inventory'?" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (workdir / "results").exists()
+
+
+def test_infeasible_exit_4_diagnostic_folder_without_latest(workdir: Path) -> None:
+    proc = run_cli("solve", "tiny.yaml", "--set", "requirements.korea.amd.floor=10.0",
+                   "--set", "requirements.korea.amd.target=10.0", "--out", "results/inf", cwd=workdir)
+    assert proc.returncode == 4, proc.stderr
+    assert "floor 10" in proc.stderr and "--set #1" in proc.stderr
+    run = workdir / "results" / "inf"
+    assert (run / "summary.json").is_file() and not (run / "assignments.csv").exists()
+    assert not (workdir / "results" / "latest").exists()
+
+
+def test_usage_error_exit_2(workdir: Path) -> None:
+    assert run_cli("solve", cwd=workdir).returncode == 2
+    assert run_cli("solve", "tiny.yaml", "--bogus", cwd=workdir).returncode == 2
+
+
+def test_export_mps(workdir: Path) -> None:
+    proc = run_cli("export", "tiny.yaml", "--mps", "m.mps", cwd=workdir)
+    assert proc.returncode == 0, proc.stderr
+    text = (workdir / "m.mps").read_text()
+    assert "ROWS" in text and "COLUMNS" in text
