@@ -11,7 +11,6 @@ import datetime as dt
 import json
 import sys
 import tempfile
-import time
 import traceback
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -149,10 +148,8 @@ def solve(
     result = solve_study(resolved, options)
     run_dir = out if out is not None else Path("results") / default_run_name(result)
     clean_stale_temps(run_dir.parent)
-    t0 = time.perf_counter()
     try:
-        files = run_files(result, seconds_write=time.perf_counter() - t0)
-        final = write_run(run_dir, files, update_latest=result.status.has_solution)
+        final = write_run(run_dir, run_files(result), update_latest=result.status.has_solution)
     except OutputError as exc:
         _err(f"cannot write results: {exc}")
         raise typer.Exit(EXIT_OUTPUT) from None

@@ -49,7 +49,7 @@ def print_summary(result: RunResult, run_dir: Path | None, console: Console) -> 
             _table(
                 "Moves from today's posture",
                 tables["moves"],
-                ["asset", "units", "unit", "from", "to", "cost_musd"],
+                ["asset", "origin", "units", "unit", "from", "to", "cost_musd"],
             )
         )
     if "replacements" in tables and len(tables["replacements"]):

@@ -34,10 +34,15 @@ class Conflict:
     diagnostic: Diagnostic
 
 
-def impossible_floors(
+def impossible_rules(
     data: ModelData, index: SourceIndex, units: dict[str, str]
 ) -> list[Diagnostic]:
-    """Floors above what all inventory and all replacement sources could provide (RELIABILITY #30)."""
+    """Rules no posture could meet, found without solving (RELIABILITY #30).
+
+    A floor above what all inventory and every replacement source could give, a
+    personnel floor above all the people allowed there, and a backfill that even
+    keeping every unit and activating every eligible source cannot reach.
+    """
     most: dict[tuple[str, str], float] = defaultdict(float)
     contributors: dict[tuple[str, str], set[str]] = defaultdict(set)
     for (a, o, t), caps in data.capability_of.items():
@@ -79,6 +84,31 @@ def impossible_floors(
                     index.value(path),
                     path,
                     hint="lower the floor or allow more units to deploy there",
+                )
+            )
+    for r, c in data.backfills:
+        t, ratio = data.rule_theatre[r], data.rule_ratio[r]
+        need = ratio * data.baseline.get((t, c), 0.0)
+        kept = sum(
+            caps.get(c, 0.0) * data.inventory[a, o]
+            for (a, o, tt), caps in data.capability_of.items()
+            if tt == t
+        )
+        replaced = sum(
+            data.source_capability[s].get(c, 0.0) * data.available[s]
+            for s, tt in data.activations
+            if tt == t and data.lead_time[s] <= data.rule_lead_time[r]
+        )
+        if need > ratio * kept + replaced + _TOL:
+            path = rule_path("replacement_backfill", (r, c))
+            found.append(
+                Diagnostic(
+                    f"replacement rule {r} cannot hold for {c}: it needs {need:g} {units.get(c, '')} "
+                    f"but keeping every unit and activating every eligible source gives at most "
+                    f"{ratio * kept + replaced:g}",
+                    index.value(path),
+                    path,
+                    hint="allow the units to stay, add a replacement source, or lower the ratio",
                 )
             )
     return found

@@ -46,6 +46,15 @@ def _index(data: ModelData) -> _Index:
     return _Index(dict(asset_terms), dict(source_terms), dict(into), dict(sources_into))
 
 
+def _constant(body: Any) -> bool:
+    """True for a row body with no variables (an empty sum): Pyomo rejects such rows.
+
+    Skipping them is safe: a constant row that could be violated is reported before
+    the model is built by :func:`posture.diagnose.impossible_rules`.
+    """
+    return isinstance(body, int | float)
+
+
 def _scale(rhs: float) -> float:
     return 1.0 / max(1.0, abs(rhs))
 
@@ -177,7 +186,8 @@ def add_replacement_backfill(
         )
         kept = sum(k * m.place[p] for k, p in ix.asset_terms.get((t, c), []))
         slack = m.replacement_backfill_violation[r, c] if elastic else 0
-        return replaced + ratio * kept + slack >= ratio * base
+        body = replaced + ratio * kept + slack
+        return pyo.Constraint.Skip if _constant(body) else body >= ratio * base
 
     m.replacement_backfill = pyo.Constraint(m.BACKFILLS, rule=rule)
 
@@ -202,26 +212,24 @@ def add_personnel_floor(m: pyo.ConcreteModel, data: ModelData, ix: _Index, elast
     theatres = [t for t in data.theatres if t in data.personnel_floor]
     if elastic:
         m.personnel_floor_violation = pyo.Var(theatres, domain=pyo.NonNegativeReals)
-    m.personnel_floor = pyo.Constraint(
-        theatres,
-        rule=lambda _, t: (
-            _personnel(m, data, ix, t) + (m.personnel_floor_violation[t] if elastic else 0)
-            >= data.personnel_floor[t]
-        ),
-    )
+
+    def rule(_: pyo.ConcreteModel, t: str) -> object:
+        body = _personnel(m, data, ix, t) + (m.personnel_floor_violation[t] if elastic else 0)
+        return pyo.Constraint.Skip if _constant(body) else body >= data.personnel_floor[t]
+
+    m.personnel_floor = pyo.Constraint(theatres, rule=rule)
 
 
 def add_personnel_cap(m: pyo.ConcreteModel, data: ModelData, ix: _Index, elastic: bool) -> None:
     theatres = [t for t in data.theatres if t in data.personnel_cap]
     if elastic:
         m.personnel_cap_violation = pyo.Var(theatres, domain=pyo.NonNegativeReals)
-    m.personnel_cap = pyo.Constraint(
-        theatres,
-        rule=lambda _, t: (
-            _personnel(m, data, ix, t) - (m.personnel_cap_violation[t] if elastic else 0)
-            <= data.personnel_cap[t]
-        ),
-    )
+
+    def rule(_: pyo.ConcreteModel, t: str) -> object:
+        body = _personnel(m, data, ix, t) - (m.personnel_cap_violation[t] if elastic else 0)
+        return pyo.Constraint.Skip if _constant(body) else body <= data.personnel_cap[t]
+
+    m.personnel_cap = pyo.Constraint(theatres, rule=rule)
 
 
 def add_basing_capacity(m: pyo.ConcreteModel, data: ModelData, ix: _Index, elastic: bool) -> None:

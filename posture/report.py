@@ -45,12 +45,10 @@ def default_run_name(result: RunResult, now: dt.datetime | None = None) -> str:
     return f"{stem}-{result.resolved.scenario or 'base'}-{stamp}"
 
 
-def summary_of(result: RunResult, seconds_write: float | None = None) -> dict[str, Any]:
+def summary_of(result: RunResult) -> dict[str, Any]:
     """The manifest written as summary.json."""
     r = result.resolved
-    seconds = {k: round(v, 6) for k, v in result.seconds.items()}
-    if seconds_write is not None:
-        seconds["write"] = round(seconds_write, 6)
+    seconds = {k: round(v, 6) for k, v in result.seconds.items()}  # "write" added by the writer
     return {
         "status": result.status.value,
         "headline": result.headline,
@@ -83,11 +81,11 @@ def resolved_inputs_yaml(result: RunResult) -> str:
     return header + yaml.safe_dump(result.resolved.data, sort_keys=False, allow_unicode=True)
 
 
-def run_files(result: RunResult, seconds_write: float | None = None) -> RunFiles:
+def run_files(result: RunResult) -> RunFiles:
     """Everything that goes into the run folder."""
     return RunFiles(
         tables=result.tables,
-        summary=summary_of(result, seconds_write),
+        summary=summary_of(result),
         texts={"resolved_inputs.yaml": resolved_inputs_yaml(result)},
         caption=result.headline,
     )

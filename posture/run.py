@@ -13,7 +13,7 @@ from enum import IntEnum
 import pandas as pd
 
 from posture.data import ModelData, build_model_data
-from posture.diagnose import Conflict, conflicts_table, explain_elastic, impossible_floors
+from posture.diagnose import Conflict, conflicts_table, explain_elastic, impossible_rules
 from posture.errors import Diagnostic
 from posture.extract import extract_solution
 from posture.load import ResolvedStudy
@@ -115,7 +115,7 @@ def solve_study(resolved: ResolvedStudy, options: SolverOptions | None = None) -
     t0 = time.perf_counter()
     data = build_model_data(resolved.study)
     units = _capability_units(resolved)
-    impossible = impossible_floors(data, resolved.index, units)
+    impossible = impossible_rules(data, resolved.index, units)
     if impossible:
         return RunResult(
             resolved,

@@ -226,6 +226,12 @@ class SolverOptions(Strict):
     )
     threads: int = Field(default=1, ge=1, le=256, description="HiGHS threads.")
     seed: int = Field(default=0, ge=0, le=2_147_483_647, description="HiGHS random seed.")
+    node_limit: int | None = Field(
+        default=None,
+        ge=0,
+        le=2_000_000_000,
+        description="Branch-and-bound node limit; unlike a time limit, reproducible.",
+    )
     source: SourceNote | None = None
 
 

@@ -137,6 +137,8 @@ def _highs(compiled: CompiledModel, options: SolverOptions) -> Any:
     h.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
     h.setOptionValue("threads", int(options.threads))
     h.setOptionValue("random_seed", int(options.seed))
+    if options.node_limit is not None:
+        h.setOptionValue("mip_max_nodes", int(options.node_limit))
     h.passModel(compiled.lp)
     return h
 
@@ -169,6 +171,12 @@ def solve_compiled(compiled: CompiledModel, options: SolverOptions) -> SolveResu
         seconds={"handoff": t1 - t0, "solve": t2 - t1},
         highs_version=highs_version(),
     )
+    if raw == "kModelEmpty":  # nothing to decide: the objective is its constant
+        result.status = SolveStatus.OPTIMAL
+        result.objective = result.bound = float(compiled.lp.offset_)
+        result.gap = 0.0
+        result.col_values, result.row_values = np.zeros(0), np.zeros(0)
+        return result
     if raw == "kOptimal":
         result.status = SolveStatus.OPTIMAL
     elif raw == "kInfeasible":

@@ -38,7 +38,9 @@ def scp_study(path: Path) -> dict[str, Any]:
         "study": {"name": f"OR-Library {path.stem}"},
         "theatres": {"area": {"name": "Covered area", "priority": 1.0, "source": NOTE}},
         "origins": {"depot": {"name": "Depot (reserve)"}},
-        "capabilities": {f"row{r + 1}": {"name": f"Row {r + 1}", "unit": "cover"} for r in range(len(rows))},
+        "capabilities": {
+            f"row{r + 1}": {"name": f"Row {r + 1}", "unit": "cover"} for r in range(len(rows))
+        },
         "assets": {
             f"col{j + 1}": {
                 "name": f"Column {j + 1}",

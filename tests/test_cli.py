@@ -10,7 +10,15 @@ import pandas as pd
 import pytest
 from helpers import FIXTURES, run_cli, tiny_study, write_study
 
-TABLES = ["assignments", "moves", "coverage", "replacements", "personnel", "cost_breakdown", "binding_rules"]
+TABLES = [
+    "assignments",
+    "moves",
+    "coverage",
+    "replacements",
+    "personnel",
+    "cost_breakdown",
+    "binding_rules",
+]
 
 
 @pytest.fixture
@@ -29,14 +37,16 @@ def test_solve_writes_complete_run_folder(workdir: Path) -> None:
             assert (run / f"{name}.{ext}").is_file(), f"{name}.{ext}"
     summary = json.loads((run / "summary.json").read_text())
     assert summary["status"] == "optimal" and summary["objective"] == pytest.approx(35.3)
-    assert summary["best_bound"] == pytest.approx(35.3) and summary["gap"] == pytest.approx(0, abs=1e-9)
-    assert set(summary["seconds"]) >= {"build", "solve"}
+    assert summary["best_bound"] == pytest.approx(35.3) and summary["gap"] == pytest.approx(
+        0, abs=1e-9
+    )
+    assert set(summary["seconds"]) >= {"build", "handoff", "solve", "extract", "write"}
     assert len(summary["input_hash"]) == 64 and summary["versions"]["highs"]
     assert "resolved_inputs.yaml" in {p.name for p in run.iterdir()}
     costs = pd.read_csv(run / "cost_breakdown.csv").set_index("term")
-    assert costs.loc[["weighted_shortfall", "total_cost", "turbulence"], "weighted"].sum() == pytest.approx(
-        costs.loc["total", "weighted"]
-    )
+    assert costs.loc[
+        ["weighted_shortfall", "total_cost", "turbulence"], "weighted"
+    ].sum() == pytest.approx(costs.loc["total", "weighted"])
     assert (workdir / "results" / "latest").resolve() == run.resolve()
     assert not list((workdir / "results").glob(".tmp-*"))
 
@@ -51,7 +61,14 @@ def test_default_run_name_and_scenario(workdir: Path) -> None:
 
 def test_set_override_changes_the_answer_and_is_recorded(workdir: Path) -> None:
     proc = run_cli(
-        "solve", "tiny.yaml", "--set", "assets.patriot.inventory.conus=3", "--out", "r", "-q", cwd=workdir
+        "solve",
+        "tiny.yaml",
+        "--set",
+        "assets.patriot.inventory.conus=3",
+        "--out",
+        "r",
+        "-q",
+        cwd=workdir,
     )
     assert proc.returncode == 0, proc.stderr
     summary = json.loads((workdir / "r" / "summary.json").read_text())
@@ -94,8 +111,17 @@ def test_invalid_input_exit_3_nothing_written(workdir: Path) -> None:
 
 
 def test_infeasible_exit_4_diagnostic_folder_without_latest(workdir: Path) -> None:
-    proc = run_cli("solve", "tiny.yaml", "--set", "requirements.korea.amd.floor=10.0",
-                   "--set", "requirements.korea.amd.target=10.0", "--out", "results/inf", cwd=workdir)
+    proc = run_cli(
+        "solve",
+        "tiny.yaml",
+        "--set",
+        "requirements.korea.amd.floor=10.0",
+        "--set",
+        "requirements.korea.amd.target=10.0",
+        "--out",
+        "results/inf",
+        cwd=workdir,
+    )
     assert proc.returncode == 4, proc.stderr
     assert "floor 10" in proc.stderr and "--set #1" in proc.stderr
     run = workdir / "results" / "inf"

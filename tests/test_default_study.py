@@ -37,7 +37,9 @@ def _cbc_objective(mps: Path) -> float:
     from pulp.apis.coin_api import pulp_cbc_path  # PuLP < 4 ships the CBC binary
 
     cbc = pulp_cbc_path
-    out = subprocess.run([cbc, str(mps), "solve"], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [cbc, str(mps), "solve"], capture_output=True, text=True, check=True
+    ).stdout
     assert "Optimal solution found" in out, out[-2000:]
     return float(re.search(r"Objective value:\s+(\S+)", out).group(1))  # type: ignore[union-attr]
 

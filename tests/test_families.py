@@ -133,7 +133,9 @@ def test_infeasible_by_construction_is_located(tmp_path: Path, study_dict: dict[
     assert "at most 8" in diagnostic.message  # 4 + 1 Patriot + 3 Cheongung
 
 
-def test_infeasible_rules_named_by_elastic_resolve(tmp_path: Path, study_dict: dict[str, Any]) -> None:
+def test_infeasible_rules_named_by_elastic_resolve(
+    tmp_path: Path, study_dict: dict[str, Any]
+) -> None:
     # The ME must hold 270 people (3 batteries) but every Korea battery is locked:
     # only the CONUS battery can go. The elastic re-solve names the conflicting rules.
     _set(study_dict, "assets.patriot.movable", False)

@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 
 import pyomo.environ as pyo
+from helpers import FIXTURES, ROOT
 
 import posture
 from posture.data import build_model_data
 from posture.model import build_model
-
-from helpers import FIXTURES, ROOT
 
 DOC = ROOT / "models" / "formulation.md"
 KINDS = {
@@ -51,7 +50,9 @@ def test_every_documented_component_is_built_and_every_built_one_documented() ->
     plain, elastic = built(False), built(True)
     for kind in KINDS:
         both = plain[kind] | elastic[kind]
-        assert doc[kind] == both, f"{kind}: only in doc {doc[kind] - both}, only in code {both - doc[kind]}"
+        assert doc[kind] == both, (
+            f"{kind}: only in doc {doc[kind] - both}, only in code {both - doc[kind]}"
+        )
 
 
 def test_elastic_components_only_in_elastic_model() -> None:

@@ -21,8 +21,8 @@ def test_scp_reaches_published_optimum(name: str, tmp_path: Path) -> None:
     assert result.status is SolveStatus.OPTIMAL
     assert result.objective == pytest.approx(OPTIMA[name], abs=1e-6)
     chosen = result.tables["assignments"].query("location == 'area' and units > 0")
-    assert result.tables["cost_breakdown"].set_index("term").loc["total_cost", "value"] == pytest.approx(
-        OPTIMA[name]
-    )
+    assert result.tables["cost_breakdown"].set_index("term").loc[
+        "total_cost", "value"
+    ] == pytest.approx(OPTIMA[name])
     assert (result.tables["coverage"]["provided"] >= 1).all()
     assert len(chosen) > 0
