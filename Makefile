@@ -21,7 +21,7 @@ run: $(VENV)/.installed
 	$(BIN)/posture solve inputs/study.yaml
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check posture tests benchmarks
+	$(BIN)/ruff check posture tests
 	$(BIN)/mypy
 
 test: $(VENV)/.installed-test lint
