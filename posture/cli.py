@@ -109,6 +109,9 @@ def solve(
     gap: Annotated[float | None, typer.Option(help="Relative MIP gap accepted as optimal.")] = None,
     threads: Annotated[int | None, typer.Option(help="HiGHS threads.")] = None,
     seed: Annotated[int | None, typer.Option(help="HiGHS random seed.")] = None,
+    node_limit: Annotated[
+        int | None, typer.Option(help="Branch-and-bound node limit (reproducible).")
+    ] = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Print only the status line.")
     ] = False,
@@ -135,6 +138,7 @@ def solve(
             "mip_rel_gap": gap,
             "threads": threads,
             "seed": seed,
+            "node_limit": node_limit,
         }.items()
         if v is not None
     }

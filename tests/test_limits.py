@@ -1,0 +1,57 @@
+"""Search limits: a limited solve keeps its incumbent (exit 10) and says it is not
+proven optimal; a limit with no incumbent writes only a diagnostic folder (exit 6).
+
+The instance is OR-Library scp41 with unit costs (unicost set covering), hard enough
+that HiGHS cannot close the gap at the root. Node limits, unlike time limits, make
+this reproducible.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from helpers import run_cli, write_study
+from orlib import ORLIB, scp_study
+
+
+@pytest.fixture(scope="module")
+def unicost(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    study = scp_study(ORLIB / "scp41.txt")
+    for asset in study["assets"].values():
+        asset["move_cost_musd"] = 1.0
+    folder = tmp_path_factory.mktemp("unicost")
+    write_study(folder / "u41.yaml", study)
+    return folder
+
+
+def test_node_limit_with_incumbent_exit_10_labelled(unicost: Path) -> None:
+    proc = run_cli(
+        "solve", "u41.yaml", "--node-limit", "1", "--out", "results/lim", "-q", cwd=unicost
+    )
+    assert proc.returncode == 10, proc.stderr
+    assert "FEASIBLE - not proven optimal" in proc.stdout
+    run = unicost / "results" / "lim"
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["status"] == "feasible" and summary["exit_code"] == 10
+    assert summary["best_bound"] < summary["objective"] and summary["gap"] > 0
+    caption = (run / "coverage.md").read_text().splitlines()[0]
+    assert "not proven optimal" in caption and "gap" in caption and "bound" in caption
+    assert "not proven optimal" in (run / "assignments.tex").read_text()
+    assert (unicost / "results" / "latest").resolve() == run.resolve()
+
+
+def test_node_limit_without_incumbent_exit_6_no_tables(tmp_path: Path) -> None:
+    # scp41 with its own costs: HiGHS stops at node 0 before any incumbent.
+    write_study(tmp_path / "s41.yaml", scp_study(ORLIB / "scp41.txt"))
+    proc = run_cli(
+        "solve", "s41.yaml", "--node-limit", "0", "--out", "results/none", cwd=tmp_path, timeout=120
+    )
+    assert proc.returncode == 6, proc.stderr
+    run = tmp_path / "results" / "none"
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["status"] == "no_solution" and summary["objective"] is None
+    assert not list(run.glob("*.csv"))
+    latest = tmp_path / "results" / "latest"
+    assert not latest.exists() or latest.resolve() != run.resolve()
