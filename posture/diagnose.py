@@ -34,9 +34,7 @@ class Conflict:
     diagnostic: Diagnostic
 
 
-def impossible_rules(
-    data: ModelData, index: SourceIndex, units: dict[str, str]
-) -> list[Diagnostic]:
+def impossible_rules(data: ModelData, index: SourceIndex, units: dict[str, str]) -> list[Conflict]:
     """Rules no posture could meet, found without solving (RELIABILITY #30).
 
     A floor above what all inventory and every replacement source could give, a
@@ -54,19 +52,25 @@ def impossible_rules(
             most[t, c] += k * data.available[s]
             if k:
                 contributors[t, c].add(s)
-    found = []
+    found: list[Conflict] = []
     for q in data.requirements:
         floor = data.floor[q]
         if floor > most[q] + _TOL:
             t, c = q
             names = ", ".join(sorted(contributors[q])) or "nothing"
             found.append(
-                Diagnostic(
-                    f"floor {floor:g} {units.get(c, '')} of {c} in {t} cannot be met: every unit "
-                    f"allowed there ({names}) gives at most {most[q]:g}",
-                    index.value(rule_path("coverage_floor", q)),
-                    rule_path("coverage_floor", q),
-                    hint="lower the floor, add inventory or a replacement source, or widen destinations",
+                Conflict(
+                    "coverage_floor",
+                    q,
+                    floor - most[q],
+                    units.get(c, ""),
+                    Diagnostic(
+                        f"floor {floor:g} {units.get(c, '')} of {c} in {t} cannot be met: every unit "
+                        f"allowed there ({names}) gives at most {most[q]:g}",
+                        index.value(rule_path("coverage_floor", q)),
+                        rule_path("coverage_floor", q),
+                        hint="lower the floor, add inventory or a replacement source, or widen destinations",
+                    ),
                 )
             )
     people: dict[str, float] = defaultdict(float)
@@ -78,12 +82,18 @@ def impossible_rules(
         if floor > people[t] + _TOL:
             path = rule_path("personnel_floor", t)
             found.append(
-                Diagnostic(
-                    f"personnel floor {floor} in {t} cannot be met: all units allowed there hold at most "
-                    f"{people[t]:g} people",
-                    index.value(path),
-                    path,
-                    hint="lower the floor or allow more units to deploy there",
+                Conflict(
+                    "personnel_floor",
+                    t,
+                    floor - people[t],
+                    "people",
+                    Diagnostic(
+                        f"personnel floor {floor} in {t} cannot be met: all units allowed there hold at most "
+                        f"{people[t]:g} people",
+                        index.value(path),
+                        path,
+                        hint="lower the floor or allow more units to deploy there",
+                    ),
                 )
             )
     for r, c in data.backfills:
@@ -102,13 +112,19 @@ def impossible_rules(
         if need > ratio * kept + replaced + _TOL:
             path = rule_path("replacement_backfill", (r, c))
             found.append(
-                Diagnostic(
-                    f"replacement rule {r} cannot hold for {c}: it needs {need:g} {units.get(c, '')} "
-                    f"but keeping every unit and activating every eligible source gives at most "
-                    f"{ratio * kept + replaced:g}",
-                    index.value(path),
-                    path,
-                    hint="allow the units to stay, add a replacement source, or lower the ratio",
+                Conflict(
+                    "replacement_backfill",
+                    (r, c),
+                    need - ratio * kept - replaced,
+                    units.get(c, ""),
+                    Diagnostic(
+                        f"replacement rule {r} cannot hold for {c}: it needs {need:g} {units.get(c, '')} "
+                        f"but keeping every unit and activating every eligible source gives at most "
+                        f"{ratio * kept + replaced:g}",
+                        index.value(path),
+                        path,
+                        hint="allow the units to stay, add a replacement source, or lower the ratio",
+                    ),
                 )
             )
     return found

@@ -82,7 +82,12 @@ def _overlay_path(study_path: Path, text: str, where: Location | None, key: KeyP
         raise refuse("must end in .yaml or .yml")
     resolved = (root / text).resolve()
     if not resolved.is_relative_to(root):
-        raise refuse(f"escapes the study folder {_display(root)}")
+        shown = _display(root)
+        raise refuse(
+            f"escapes the study folder {shown if shown != '.' else '(the current folder)'}"
+        )
+    if not resolved.is_file():
+        raise refuse(f"not found (looked for {resolved})")
     return resolved
 
 
@@ -178,11 +183,7 @@ def resolve(
                 [
                     Diagnostic(
                         f"unknown scenario '{scenario}'",
-                        Location(
-                            files.index.fallback.file if files.index.fallback else str(files.path),
-                            1,
-                            1,
-                        ),
+                        Location("--scenario", 1, 1),  # the argument, not the study, is wrong
                         hint=did_you_mean(scenario, files.scenarios)
                         or "run 'posture scenarios STUDY' to list them",
                     )

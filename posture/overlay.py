@@ -67,7 +67,10 @@ def scenario_chain(
 
     def visit(current: str, trail: tuple[str, ...]) -> None:
         if current in trail:
-            cycle = " -> ".join((*trail[trail.index(current) :], current))
+            links = trail[trail.index(current) :]
+            cycle = " -> ".join(
+                [f"{n} ({index.value(('scenarios', n, 'extends'))})" for n in links] + [current]
+            )
             errors.append(
                 Diagnostic(
                     f"scenario 'extends' cycle: {cycle}",
@@ -136,6 +139,19 @@ def apply_scenarios(
                     table[path[2:]] = loc
 
 
+_SET_PREFIX = "value: "
+
+
+def _as_set_value(d: Diagnostic, keys: KeyPath) -> Diagnostic:
+    """A parse problem in a --set value, in the user's terms: their path, their column."""
+    loc = d.location
+    if loc is not None and loc.line == 1:
+        loc = Location(loc.file, 1, max(1, loc.column - len(_SET_PREFIX)))
+    elif loc is not None:
+        loc = Location(loc.file, 1, 1)
+    return Diagnostic(d.message, loc, keys + d.path[1:], d.severity)
+
+
 def apply_sets(base: dict[str, Any], assignments: Iterable[str], index: SourceIndex) -> None:
     """Apply ``--set path=value`` overrides; values are read as YAML scalars or flow lists."""
     errors: list[Diagnostic] = []
@@ -153,15 +169,17 @@ def apply_sets(base: dict[str, Any], assignments: Iterable[str], index: SourceIn
             )
             continue
         try:
-            value = parse_yaml_text(f"value: {raw}\n", where.file).data.get("value")
+            value = parse_yaml_text(f"{_SET_PREFIX}{raw}\n", where.file).data.get("value")
         except InputError as exc:
-            errors.extend(exc.diagnostics)
+            errors.extend(_as_set_value(d, keys) for d in exc.diagnostics)
             continue
         target: Any = base
         for depth, key in enumerate(keys[:-1]):
             nxt = target.get(key) if isinstance(target, dict) else None
             if nxt is None and isinstance(target, dict):
                 nxt = target[key] = {}
+                # A mapping the override creates is the override's doing: locate it there.
+                index.values[keys[: depth + 1]] = index.keys[keys[: depth + 1]] = where
             if not isinstance(nxt, dict):
                 errors.append(
                     Diagnostic("cannot set inside a non-mapping value", where, keys[: depth + 1])

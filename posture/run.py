@@ -122,7 +122,8 @@ def solve_study(resolved: ResolvedStudy, options: SolverOptions | None = None) -
             options,
             SolveStatus.INFEASIBLE,
             "infeasible by construction (pre-solve check)",
-            diagnosis=impossible,
+            tables={"infeasibility": conflicts_table(impossible)},
+            diagnosis=[c.diagnostic for c in impossible],
             seconds={"build": time.perf_counter() - t0},
         )
     model = build_model(data)

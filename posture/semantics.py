@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from posture.errors import Diagnostic, KeyPath, did_you_mean
+from posture.errors import Diagnostic, KeyPath, did_you_mean, format_path
 from posture.overlay import SourceIndex
 from posture.schema import Study
 
@@ -27,7 +27,7 @@ class _Checker:
 
     def warn(self, message: str, path: KeyPath, hint: str | None = None) -> None:
         self.found.append(
-            Diagnostic(message, self.index.key(path), path, severity="warning", hint=hint)
+            Diagnostic(message, self.index.value(path), path, severity="warning", hint=hint)
         )
 
     def keys_in(
@@ -54,6 +54,44 @@ class _Checker:
             elif name in seen:
                 self.error(f"{what} '{name}' listed twice (first at item {seen[name]})", (*path, i))
             seen.setdefault(name, i)
+
+
+COEFFICIENT_RANGE_LIMIT = 1e6
+
+
+def _check_coefficient_ranges(c: _Checker, study: Study) -> None:
+    """Warn where one row's coefficients span more than 1e6 (RELIABILITY #29).
+
+    Each capability is one coverage row per theatre, so its contributions (from
+    assets and replacement sources) share a row; so do personnel per unit.
+    """
+    rows: dict[str, list[tuple[float, KeyPath]]] = {}
+    for a, asset in study.assets.items():
+        for cap, k in asset.contributes.items():
+            rows.setdefault(f"capability '{cap}'", []).append(
+                (k, ("assets", a, "contributes", cap))
+            )
+        rows.setdefault("personnel", []).append(
+            (asset.personnel_per_unit, ("assets", a, "personnel_per_unit"))
+        )
+    for s, src in study.replacement_sources.items():
+        for cap, k in src.contributes.items():
+            rows.setdefault(f"capability '{cap}'", []).append(
+                (k, ("replacement_sources", s, "contributes", cap))
+            )
+    for row, entries in rows.items():
+        nonzero = [(abs(k), path) for k, path in entries if k]
+        if len(nonzero) < 2:
+            continue
+        (low, low_path), (high, high_path) = min(nonzero), max(nonzero)
+        if high / low > COEFFICIENT_RANGE_LIMIT:
+            c.warn(
+                f"{row} coefficients span {high / low:.1e} ({low:g} here, {high:g} at "
+                f"{format_path(high_path)}); ranges over 1e6 in one constraint make solver "
+                "tolerances unreliable",
+                low_path,
+                hint="rescale the capability unit, or drop negligible contributions",
+            )
 
 
 def check_references(study: Study, index: SourceIndex) -> list[Diagnostic]:
@@ -135,6 +173,8 @@ def check_references(study: Study, index: SourceIndex) -> list[Diagnostic]:
                 f"floor {limit.floor} is above the cap {limit.cap}", ("personnel", theatre, "floor")
             )
     c.keys_in(study.basing, theatres, "theatre", ("basing",))
+
+    _check_coefficient_ranges(c, study)
 
     weights = study.objective
     if weights.shortfall == weights.cost == weights.turbulence == 0:
