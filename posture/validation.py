@@ -78,6 +78,44 @@ def model_at(root: type[BaseModel], path: KeyPath) -> type[BaseModel] | None:
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
 
 
+def _constraints_at(root: type[BaseModel], path: KeyPath) -> list[Any]:
+    """The annotated-types constraints (Ge, Le, ...) declared for the value at ``path``."""
+    current: Any = root
+    metadata: list[Any] = []
+    for part in path:
+        current = _unwrap(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field = current.model_fields.get(str(part))
+            if field is None:
+                return []
+            current, metadata = field.annotation, list(field.metadata)
+        elif typing.get_origin(current) in (dict, list):
+            current = typing.get_args(current)[-1]
+            metadata = []
+            if typing.get_origin(current) is typing.Annotated:
+                for extra in typing.get_args(current)[1:]:
+                    metadata.extend(getattr(extra, "metadata", [extra]))
+        else:
+            return []
+    return metadata
+
+
+def _allowed_range(root: type[BaseModel], path: KeyPath) -> str | None:
+    """'allowed: 0 to 1000000' from the schema's declared bounds, if any."""
+    low = high = None
+    for item in _constraints_at(root, path):
+        low = getattr(item, "ge", getattr(item, "gt", low))
+        high = getattr(item, "le", getattr(item, "lt", high))
+    if low is None and high is None:
+        return None
+    return f"allowed: {_num(low) if low is not None else ''} to {_num(high) if high is not None else ''}"
+
+
+def _num(x: Any) -> str:
+    """1000000.0 -> '1,000,000'; 0.5 -> '0.5'; 1e15 -> '1e+15'."""
+    return f"{x:,.10g}" if isinstance(x, int | float) and not isinstance(x, bool) else str(x)
+
+
 def _message(error: Any, root: type[BaseModel]) -> tuple[str, str | None]:
     kind, value, ctx = error["type"], error.get("input"), error.get("ctx") or {}
     path = tuple(p for p in error["loc"] if p != "[key]")
@@ -101,7 +139,10 @@ def _message(error: Any, root: type[BaseModel]) -> tuple[str, str | None]:
     }
     if kind in bounds:
         words, key = bounds[kind]
-        return f"must be {words} {ctx.get(key)} (got {value})", None
+        return (
+            f"must be {words} {_num(ctx.get(key))} (got {_num(value)})",
+            _allowed_range(root, path),
+        )
     if kind == "literal_error":
         expected = str(ctx.get("expected", ""))
         choices = [c.strip(" '") for c in expected.replace(" or ", ",").split(",")]

@@ -319,13 +319,13 @@ def test_r07_non_finite_numbers(tmp_path: Path, written: str, shown: str) -> Non
             "    personnel_per_unit: 90.0",
             "    personnel_per_unit: -1",
             "-1",
-            "assets.patriot.personnel_per_unit: must be at least 0.0 (got -1)",
+            "assets.patriot.personnel_per_unit: must be at least 0 (got -1); allowed: 0 to 100,000",
         ),
         (
             "inventory: {korea: 4,",
             "inventory: {korea: -3,",
             "-3",
-            "assets.patriot.inventory.korea: must be at least 0 (got -3)",
+            "assets.patriot.inventory.korea: must be at least 0 (got -3); allowed: 0 to 1,000,000",
         ),
         (
             "    ratio: 1.0",
@@ -343,13 +343,13 @@ def test_r07_non_finite_numbers(tmp_path: Path, written: str, shown: str) -> Non
             "    ratio: 1.0",
             "    ratio: 12.5",
             "12.5",
-            "replacement_rules.korea_backfill.ratio: must be at most 10.0 (got 12.5)",
+            "replacement_rules.korea_backfill.ratio: must be at most 10 (got 12.5); allowed: 0 to 10",
         ),
         (
             "objective: {",
             "solver: {mip_rel_gap: 1.5}\nobjective: {",
             "1.5}",
-            "solver.mip_rel_gap: must be at most 1.0 (got 1.5)",
+            "solver.mip_rel_gap: must be at most 1 (got 1.5); allowed: 0 to 1",
         ),
     ],
     ids=["negative-float", "negative-int", "quoted-percent", "percent", "ratio-high", "gap-high"],
@@ -745,9 +745,9 @@ def test_r29_implausible_magnitudes_hit_schema_limits(tmp_path: Path) -> None:
     messages = expect_input_error(
         out,
         f"big.yaml:{pos(text, '1e15')}: assets.patriot.move_cost_musd: "
-        "must be at most 1000000.0 (got 1000000000000000.0)",
+        "must be at most 1,000,000 (got 1e+15); allowed: 0 to 1,000,000",
         f"big.yaml:{pos(text, '2.5e6')}: assets.patriot.contributes.amd: "
-        "must be at most 10000.0 (got 2500000.0)",
+        "must be at most 10,000 (got 2,500,000); allowed: 0 to 10,000",
     )
     assert len(messages) == 2
 
