@@ -8,7 +8,6 @@ are documented in README.md.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sys
 import tempfile
 import traceback
@@ -88,9 +87,9 @@ def schema(
     ] = None,
 ) -> None:
     """Write the JSON Schema of study files, for editor autocompletion and checking."""
-    from posture.schema import StudyFile
+    from posture.schema import schema_json
 
-    text = json.dumps(StudyFile.model_json_schema(), indent=2, sort_keys=True) + "\n"
+    text = schema_json()
     if out is None:
         typer.echo(text, nl=False)
     else:

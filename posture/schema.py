@@ -289,3 +289,10 @@ class ScenarioFile(Strict):
 
 
 STUDY_KEYS = frozenset(Study.model_fields)
+
+
+def schema_json() -> str:
+    """The JSON Schema of study files, as ``posture schema`` writes it."""
+    import json
+
+    return json.dumps(StudyFile.model_json_schema(), indent=2, sort_keys=True) + "\n"

@@ -139,3 +139,13 @@ def test_export_mps(workdir: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     text = (workdir / "m.mps").read_text()
     assert "ROWS" in text and "COLUMNS" in text
+
+
+def test_committed_schema_matches_the_code() -> None:
+    """inputs/study.schema.json (for editors) is generated: regenerate it with
+    `posture schema --out inputs/study.schema.json` when the schema changes."""
+    from helpers import ROOT
+
+    from posture.schema import schema_json
+
+    assert (ROOT / "inputs" / "study.schema.json").read_text() == schema_json()

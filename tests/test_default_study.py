@@ -44,7 +44,7 @@ def _cbc_objective(mps: Path) -> float:
     return float(re.search(r"Objective value:\s+(\S+)", out).group(1))  # type: ignore[union-attr]
 
 
-@pytest.mark.parametrize("scenario", [None, "middle_east_war", "taiwan_invasion"], ids=str)
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s or "base")
 def test_exported_mps_solved_by_cbc_matches(scenario: str | None, tmp_path: Path) -> None:
     resolved = posture.load(DEFAULT_STUDY, scenario)
     result = posture.solve(resolved)
