@@ -195,14 +195,20 @@ def solve_compiled(compiled: CompiledModel, options: SolverOptions) -> SolveResu
             result.status, result.highs_status = SolveStatus.ERROR, "non-finite objective"
             return result
         solution = h.getSolution()
-        result.objective = objective
-        result.bound = float(bound) if bound is not None and math.isfinite(bound) else objective
+        result.objective = _snap(objective)
+        finite = bound is not None and math.isfinite(bound)
+        result.bound = _snap(float(bound)) if finite else result.objective
         result.gap = _gap(result.objective, result.bound)
         result.col_values = np.array(solution.col_value, dtype=float)
         result.row_values = np.array(solution.row_value, dtype=float)
     elif bound is not None and math.isfinite(bound):
         result.bound = float(bound)
     return result
+
+
+def _snap(x: float) -> float:
+    """Round floating-point residue (5e-15 for a zero-cost posture) to an exact 0."""
+    return 0.0 if abs(x) < 1e-9 else x
 
 
 def _gap(objective: float, bound: float) -> float:

@@ -10,15 +10,9 @@ import pandas as pd
 import pytest
 from helpers import FIXTURES, run_cli, tiny_study, write_study
 
-TABLES = [
-    "assignments",
-    "moves",
-    "coverage",
-    "replacements",
-    "personnel",
-    "cost_breakdown",
-    "binding_rules",
-]
+from posture.tables import TABLE_NAMES
+
+TABLES = TABLE_NAMES
 
 
 @pytest.fixture
