@@ -8,6 +8,7 @@ are documented in README.md.
 from __future__ import annotations
 
 import datetime as dt
+import signal
 import sys
 import tempfile
 import traceback
@@ -35,7 +36,7 @@ SetOpt = Annotated[
     ),
 ]
 
-EXIT_INPUT, EXIT_OUTPUT, EXIT_INTERNAL = 3, 11, 1
+EXIT_INPUT, EXIT_OUTPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 3, 11, 1, 130
 
 
 def _err(text: str) -> None:
@@ -128,6 +129,7 @@ def solve(
 
     from posture.report import default_run_name, run_files
     from posture.run import solve_study
+    from posture.solver import SolveInterrupted
     from posture.writer import clean_stale_temps, write_run
 
     changes = {
@@ -148,7 +150,11 @@ def solve(
     except Exception as exc:  # pydantic range errors on the command-line values
         _err(f"invalid solver option: {exc}")
         raise typer.Exit(2) from None
-    result = solve_study(resolved, options)
+    try:
+        result = solve_study(resolved, options)
+    except SolveInterrupted:
+        _err("interrupted during the solve; nothing was written.")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     run_dir = out if out is not None else Path("results") / default_run_name(result)
     clean_stale_temps(run_dir.parent)
     try:
@@ -194,8 +200,14 @@ def export(
     typer.echo(f"wrote {mps}")
 
 
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM ends a run like Ctrl-C: solver stopped, temporary files removed, exit 130."""
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """Entry point: Typer maps usage errors to 2 and Ctrl-C to 130; a bug becomes exit 1."""
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         app()
     except Exception as exc:  # the last line of defence: no traceback for users

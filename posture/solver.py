@@ -154,15 +154,45 @@ _LIMITS = {
 }
 
 
+class SolveInterrupted(Exception):
+    """The user interrupted the solve (Ctrl-C or SIGTERM); HiGHS was stopped first."""
+
+
+def _run(h: Any, wall_limit: float) -> bool:
+    """Run HiGHS in its own thread; stop it at the wall-clock limit or on Ctrl-C.
+
+    HiGHS's own ``time_limit`` is soft (a 120 s limit has returned after 313 s), so
+    the wall clock is enforced here through the user-interrupt callback, which keeps
+    any incumbent. Returns True when the wall-clock limit stopped the search.
+    """
+    h.HandleUserInterrupt = True
+    deadline = time.perf_counter() + wall_limit
+    thread = h.startSolve()
+    cancelled = False
+    try:
+        while not h.wait(0.05)[0]:
+            if not cancelled and time.perf_counter() > deadline:
+                h.cancelSolve()
+                cancelled = True
+    except KeyboardInterrupt:
+        h.cancelSolve()
+        thread.join(timeout=30.0)
+        raise SolveInterrupted("interrupted during the solve") from None
+    thread.join()
+    return cancelled
+
+
 def solve_compiled(compiled: CompiledModel, options: SolverOptions) -> SolveResult:
     """Run HiGHS on a compiled model and classify the outcome."""
     t0 = time.perf_counter()
     h = _highs(compiled, options)
     t1 = time.perf_counter()
-    h.run()
+    wall_stopped = _run(h, options.time_limit_s)
     t2 = time.perf_counter()
     status_name = h.modelStatusToString(h.getModelStatus())
     raw = str(h.getModelStatus()).split(".")[-1]
+    if wall_stopped and raw == "kInterrupt":
+        status_name = f"wall-clock limit of {options.time_limit_s:g} s reached"
     info = h.getInfo()
     has_incumbent = info.primal_solution_status == 2  # kSolutionStatusFeasible
     result = SolveResult(
