@@ -226,8 +226,9 @@ def solve_compiled(compiled: CompiledModel, options: SolverOptions) -> SolveResu
             return result
         solution = h.getSolution()
         result.objective = _snap(objective)
-        finite = bound is not None and math.isfinite(bound)
-        result.bound = _snap(float(bound)) if finite else result.objective
+        result.bound = (
+            _snap(float(bound)) if bound is not None and math.isfinite(bound) else result.objective
+        )
         result.gap = _gap(result.objective, result.bound)
         result.col_values = np.array(solution.col_value, dtype=float)
         result.row_values = np.array(solution.row_value, dtype=float)

@@ -33,7 +33,7 @@ def test_signal_during_solve_exit_130_nothing_written(signum: int, tmp_path: Pat
     assert proc.poll() is None, "the solve ended before the signal was sent"
     sent = time.perf_counter()
     proc.send_signal(signum)
-    out, err = proc.communicate(timeout=60)
+    _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert time.perf_counter() - sent < 30, "the solver was not stopped promptly"
     assert "Traceback" not in err and "nothing was written" in err
