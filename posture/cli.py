@@ -13,11 +13,15 @@ import sys
 import tempfile
 import traceback
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from posture.errors import Diagnostic, InputError, OutputError
+
+if TYPE_CHECKING:
+    from posture.load import ResolvedStudy
+    from posture.schema import SolverOptions
 
 app = typer.Typer(
     add_completion=False,
@@ -125,13 +129,6 @@ def solve(
         _fail_input(exc)
     _report(list(resolved.warnings))
 
-    from rich.console import Console
-
-    from posture.report import default_run_name, run_files
-    from posture.run import solve_study
-    from posture.solver import SolveInterrupted
-    from posture.writer import clean_stale_temps, write_run
-
     changes = {
         k: v
         for k, v in {
@@ -150,6 +147,21 @@ def solve(
     except Exception as exc:  # pydantic range errors on the command-line values
         _err(f"invalid solver option: {exc}")
         raise typer.Exit(2) from None
+    code, _ = _solve_and_write(resolved, options, out, quiet)
+    raise typer.Exit(code)
+
+
+def _solve_and_write(
+    resolved: ResolvedStudy, options: SolverOptions, out: Path | None, quiet: bool
+) -> tuple[int, Path]:
+    """Solve, write the run folder atomically, print the summary; the exit code and folder."""
+    from rich.console import Console
+
+    from posture.report import default_run_name, run_files
+    from posture.run import solve_study
+    from posture.solver import SolveInterrupted
+    from posture.writer import clean_stale_temps, write_run
+
     try:
         result = solve_study(resolved, options)
     except SolveInterrupted:
@@ -171,7 +183,33 @@ def solve(
         print_summary(result, final, console)
     if result.diagnosis:
         _report(result.diagnosis)
-    raise typer.Exit(int(result.exit_code))
+    return int(result.exit_code), final
+
+
+@app.command()
+def rerun(
+    run: Annotated[Path, typer.Argument(help="A run folder written by 'posture solve'.")],
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Run folder to create (must not exist).")
+    ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print only the status line.")
+    ] = False,
+) -> None:
+    """Solve a past run again from its manifest and compare the tables byte for byte."""
+    from posture.rerun import differing_files, rerun_inputs
+
+    try:
+        resolved, options = rerun_inputs(run)
+    except InputError as exc:
+        _fail_input(exc)
+    code, final = _solve_and_write(resolved, options, out, quiet)
+    differ = differing_files(run, final)
+    if differ:
+        _err(f"not reproduced: {', '.join(differ)} differ from {run}")
+    else:
+        typer.echo(f"reproduced: every result file of {run} is identical in {final}")
+    raise typer.Exit(code)
 
 
 @app.command()
