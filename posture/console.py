@@ -66,7 +66,5 @@ def print_summary(result: RunResult, run_dir: Path | None, console: Console) -> 
                 "Objective terms", tables["cost_breakdown"], ["term", "value", "weight", "weighted"]
             )
         )
-    for d in result.diagnosis:
-        console.print(_cell(d.format()))
     if run_dir is not None:
         console.print(f"Run folder: {_cell(run_dir)}")

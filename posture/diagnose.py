@@ -174,6 +174,38 @@ def explain_elastic(sol: Solution, index: SourceIndex, units: dict[str, str]) ->
     return conflicts
 
 
+def iis_conflicts(
+    members: list[tuple[str, object, float | None]], index: SourceIndex, units: dict[str, str]
+) -> list[Conflict]:
+    """An IIS in the input's terms; each member with the amount that, relaxed alone,
+    restores feasibility (None for physical limits such as inventory, which stay hard)."""
+    found = []
+    for family, idx, amount in members:
+        path = rule_path(family, idx)
+        unit = _unit_of(family, idx, units)
+        if amount is None:
+            fix = "a physical limit: add units or sources to relax it"
+        else:
+            verb = (
+                "raise it"
+                if family in ("personnel_cap", "basing_capacity", "budget")
+                else "lower it"
+            )
+            fix = f"{verb} by {amount:.6g} {unit} and the rest can hold"
+        found.append(
+            Conflict(
+                family,
+                idx,
+                amount if amount is not None else float("nan"),
+                unit,
+                Diagnostic(
+                    f"conflicting rule: {rule_label(family, idx)} ({fix})", index.value(path), path
+                ),
+            )
+        )
+    return found
+
+
 def conflicts_table(conflicts: list[Conflict]) -> pd.DataFrame:
     """The elastic report as a table for the diagnostic run folder."""
     rows = [

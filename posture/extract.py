@@ -59,3 +59,19 @@ def extract_solution(compiled: CompiledModel, result: SolveResult) -> Solution:
             )
         )
     return Solution(values, tuple(rows))
+
+
+def row_identity(compiled: CompiledModel, row: int) -> tuple[str, Index]:
+    """The constraint family and index behind one matrix row."""
+    con = compiled.rows[row].constraint
+    return con.parent_component().name, con.index()
+
+
+def violation_columns(compiled: CompiledModel) -> dict[tuple[str, Index], int]:
+    """Columns of an elastic model's violation variables, by (rule family, index)."""
+    found = {}
+    for col, var in enumerate(compiled.columns):
+        name = var.parent_component().name
+        if name.endswith("_violation"):
+            found[name.removesuffix("_violation"), var.index()] = col
+    return found

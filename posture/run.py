@@ -13,13 +13,26 @@ from enum import IntEnum
 import pandas as pd
 
 from posture.data import ModelData, build_model_data
-from posture.diagnose import Conflict, conflicts_table, explain_elastic, impossible_rules
+from posture.diagnose import (
+    Conflict,
+    conflicts_table,
+    explain_elastic,
+    iis_conflicts,
+    impossible_rules,
+)
 from posture.errors import Diagnostic
-from posture.extract import extract_solution
+from posture.extract import extract_solution, row_identity, violation_columns
 from posture.load import ResolvedStudy
 from posture.model import build_model
 from posture.schema import SolverOptions
-from posture.solver import SolveResult, SolveStatus, compile_model, solve_compiled
+from posture.solver import (
+    CompiledModel,
+    SolveResult,
+    SolveStatus,
+    compile_model,
+    find_iis,
+    solve_compiled,
+)
 from posture.tables import result_tables
 
 
@@ -96,17 +109,40 @@ def _capability_units(resolved: ResolvedStudy) -> dict[str, str]:
 
 
 def _explain_infeasible(
-    data: ModelData, resolved: ResolvedStudy, options: SolverOptions
-) -> tuple[list[Conflict], pd.DataFrame]:
-    elastic = build_model(data, elastic=True)
-    compiled = compile_model(elastic)
-    outcome = solve_compiled(compiled, options)
+    data: ModelData, compiled: CompiledModel, resolved: ResolvedStudy, options: SolverOptions
+) -> tuple[list[Conflict], list[Diagnostic]]:
+    """The smallest conflicting set of rules (HiGHS IIS), each with the relaxation that
+    alone restores feasibility; the elastic re-solve when no IIS exists."""
+    units = _capability_units(resolved)
+    elastic = compile_model(build_model(data, elastic=True))
+    violations = violation_columns(elastic)
+    iis = find_iis(compiled)
+    if iis.valid and iis.rows:
+        members: list[tuple[str, object, float | None]] = []
+        for row in iis.rows:
+            family, idx = row_identity(compiled, row)
+            col, amount = violations.get((family, idx)), None
+            if col is not None:  # relax this rule alone: every other violation fixed at 0
+                others = {c: 0.0 for c in violations.values() if c != col}
+                outcome = solve_compiled(elastic, options, upper=others)
+                if outcome.status.has_solution and outcome.col_values is not None:
+                    amount = float(outcome.col_values[col])
+            members.append((family, idx, amount))
+        return iis_conflicts(members, resolved.index, units), []
+    notes = []
+    if iis.lp_feasible:
+        notes.append(
+            Diagnostic(
+                "the LP relaxation is feasible: only the whole-unit requirements make this study "
+                "infeasible, so no irreducible conflict set exists; the rules below are the cheapest "
+                "relaxation found by the elastic re-solve"
+            )
+        )
+    outcome = solve_compiled(elastic, options)
     if not outcome.status.has_solution:
-        return [], conflicts_table([])
-    conflicts = explain_elastic(
-        extract_solution(compiled, outcome), resolved.index, _capability_units(resolved)
-    )
-    return conflicts, conflicts_table(conflicts)
+        return [], notes
+    solution = extract_solution(elastic, outcome)
+    return explain_elastic(solution, resolved.index, units), notes
 
 
 def solve_study(resolved: ResolvedStudy, options: SolverOptions | None = None) -> RunResult:
@@ -153,10 +189,10 @@ def solve_study(resolved: ResolvedStudy, options: SolverOptions | None = None) -
             resolved.study, data, solution, outcome.objective, resolved.index
         )
     elif outcome.status in (SolveStatus.INFEASIBLE, SolveStatus.INFEASIBLE_OR_UNBOUNDED):
-        conflicts, table = _explain_infeasible(data, resolved, options)
+        conflicts, notes = _explain_infeasible(data, compiled, resolved, options)
         if conflicts:
             result.status = SolveStatus.INFEASIBLE
-        result.diagnosis = [c.diagnostic for c in conflicts]
-        result.tables = {"infeasibility": table}
+        result.diagnosis = notes + [c.diagnostic for c in conflicts]
+        result.tables = {"infeasibility": conflicts_table(conflicts)}
     result.seconds["extract"] = time.perf_counter() - t2
     return result

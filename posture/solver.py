@@ -46,6 +46,7 @@ class CompiledModel:
     """The model as HiGHS sees it, with the Pyomo objects behind each column and row."""
 
     lp: Any  # highspy.HighsLp
+    model: Any  # the Pyomo model, kept alive: its components hold only weak parent links
     columns: list[Any]
     rows: list[Any]  # pyomo RowEntry: (constraint, bound_type)
     objective_offset: float
@@ -128,7 +129,7 @@ def compile_model(model: pyo.ConcreteModel) -> CompiledModel:
         seen.add(name)
         row_names.append(name)
     lp.row_names_ = row_names
-    return CompiledModel(lp, list(repn.columns), list(repn.rows), lp.offset_ / 1.0)
+    return CompiledModel(lp, model, list(repn.columns), list(repn.rows), lp.offset_ / 1.0)
 
 
 def _highs(compiled: CompiledModel, options: SolverOptions) -> Any:
@@ -182,10 +183,17 @@ def _run(h: Any, wall_limit: float) -> bool:
     return cancelled
 
 
-def solve_compiled(compiled: CompiledModel, options: SolverOptions) -> SolveResult:
-    """Run HiGHS on a compiled model and classify the outcome."""
+def solve_compiled(
+    compiled: CompiledModel, options: SolverOptions, upper: dict[int, float] | None = None
+) -> SolveResult:
+    """Run HiGHS on a compiled model and classify the outcome.
+
+    ``upper`` overrides some column upper bounds (used to relax one rule at a time).
+    """
     t0 = time.perf_counter()
     h = _highs(compiled, options)
+    for col, value in (upper or {}).items():
+        h.changeColBounds(col, compiled.lp.col_lower_[col], value)
     t1 = time.perf_counter()
     wall_stopped = _run(h, options.time_limit_s)
     t2 = time.perf_counter()
@@ -235,6 +243,36 @@ def solve_compiled(compiled: CompiledModel, options: SolverOptions) -> SolveResu
     elif bound is not None and math.isfinite(bound):
         result.bound = float(bound)
     return result
+
+
+@dataclass(frozen=True)
+class IisResult:
+    """An irreducible infeasible subset: rows that cannot hold together."""
+
+    valid: bool  # False: HiGHS found no IIS (e.g. only integrality makes it infeasible)
+    rows: tuple[int, ...]
+    lp_feasible: bool  # the LP relaxation alone is feasible
+
+
+def find_iis(compiled: CompiledModel) -> IisResult:
+    """Ask HiGHS for an IIS of an infeasible model (strategy 6; the default 0 finds none)."""
+    h = _new_highs()
+    h.passModel(compiled.lp)
+    h.setOptionValue("iis_strategy", 6)
+    lp = _new_highs()
+    lp.passModel(compiled.lp)
+    n = compiled.lp.num_col_
+    if n:
+        lp.changeColsIntegrality(
+            n, np.arange(n, dtype=np.int32), np.full(n, highspy.HighsVarType.kContinuous)
+        )
+    lp.run()
+    lp_feasible = str(lp.getModelStatus()).endswith("kOptimal")
+    if lp_feasible:  # an IIS needs an infeasible LP relaxation
+        return IisResult(False, (), True)
+    h.run()
+    _, iis = h.getIis()
+    return IisResult(bool(iis.valid_), tuple(int(i) for i in iis.row_index_), False)
 
 
 def _snap(x: float) -> float:

@@ -133,15 +133,33 @@ def test_infeasible_by_construction_is_located(tmp_path: Path, study_dict: dict[
     assert "at most 8" in diagnostic.message  # 4 + 1 Patriot + 3 Cheongung
 
 
-def test_infeasible_rules_named_by_elastic_resolve(
+def test_infeasible_conflict_set_named_with_relaxations(
     tmp_path: Path, study_dict: dict[str, Any]
 ) -> None:
-    # The ME must hold 270 people (3 batteries) but every Korea battery is locked:
-    # only the CONUS battery can go. The elastic re-solve names the conflicting rules.
+    # The ME must hold 270 people (3 batteries) but every battery is locked where it is
+    # (movable: false locks the CONUS one in reserve too). HiGHS's IIS names the three
+    # rules; relaxing one alone: 3 locked units must move, or the floor drops by 270.
     _set(study_dict, "assets.patriot.movable", False)
     _set(study_dict, "personnel", {"middle_east": {"floor": 270, "source": SRC}})
     result = posture.solve(posture.load(write_study(tmp_path / "s.yaml", study_dict)))
     assert result.status is SolveStatus.INFEASIBLE
-    families = set(result.tables["infeasibility"]["family"])
-    assert families and families <= {"locked_units", "personnel_floor"}
+    table = result.tables["infeasibility"].set_index("family")
+    assert set(table.index) == {"inventory", "locked_units", "personnel_floor"}
+    assert table.loc["locked_units", "violation"] == pytest.approx(3.0)
+    assert table.loc["personnel_floor", "violation"] == pytest.approx(270.0)
     assert all(d.location is not None for d in result.diagnosis)
+
+
+def test_infeasible_only_by_integrality_is_said_honestly(
+    tmp_path: Path, study_dict: dict[str, Any]
+) -> None:
+    # Half a battery (effectiveness 2 in the ME) would meet the ME floor of 1 within a
+    # 45-person cap; whole batteries cannot: 0 gives nothing, 1 brings 90 people.
+    _set(study_dict, "assets.patriot.effectiveness", {"middle_east": 2.0})
+    _set(study_dict, "requirements.middle_east.amd.floor", 1.0)
+    _set(study_dict, "personnel", {"middle_east": {"cap": 45, "source": SRC}})
+    result = posture.solve(posture.load(write_study(tmp_path / "s.yaml", study_dict)))
+    assert result.status is SolveStatus.INFEASIBLE
+    assert "LP relaxation is feasible" in result.diagnosis[0].message
+    assert set(result.tables["infeasibility"]["family"]) <= {"coverage_floor", "personnel_cap"}
+    assert len(result.tables["infeasibility"]) >= 1
