@@ -40,7 +40,7 @@ SetOpt = Annotated[
     ),
 ]
 
-EXIT_INPUT, EXIT_OUTPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 3, 11, 1, 130
+EXIT_INPUT, EXIT_OUTPUT, EXIT_INTERNAL, EXIT_VERIFY_FAILED, EXIT_INTERRUPTED = 3, 11, 1, 8, 130
 
 
 def _err(text: str) -> None:
@@ -157,10 +157,11 @@ def _solve_and_write(
     """Solve, write the run folder atomically, print the summary; the exit code and folder."""
     from rich.console import Console
 
+    from posture.check import check_run
     from posture.report import default_run_name, run_files
     from posture.run import solve_study
     from posture.solver import SolveInterrupted
-    from posture.writer import clean_stale_temps, write_run
+    from posture.writer import clean_stale_temps, point_latest, quarantine, write_run
 
     try:
         result = solve_study(resolved, options)
@@ -169,8 +170,19 @@ def _solve_and_write(
         raise typer.Exit(EXIT_INTERRUPTED) from None
     run_dir = out if out is not None else Path("results") / default_run_name(result)
     clean_stale_temps(run_dir.parent)
+    code = int(result.exit_code)
     try:
-        final = write_run(run_dir, run_files(result), update_latest=result.status.has_solution)
+        final = write_run(run_dir, run_files(result), update_latest=False)
+        if result.status.has_solution:
+            # Every plan is re-verified from the files alone before it may become 'latest'.
+            report = check_run(final)
+            if report.ok:
+                point_latest(final)
+            else:
+                final = quarantine(final)
+                _err(report.format())
+                _err(f"verification failed; the plan is quarantined in {final}")
+                code = EXIT_VERIFY_FAILED
     except OutputError as exc:
         _err(f"cannot write results: {exc}")
         raise typer.Exit(EXIT_OUTPUT) from None
@@ -183,7 +195,22 @@ def _solve_and_write(
         print_summary(result, final, console)
     if result.diagnosis:
         _report(result.diagnosis)
-    return int(result.exit_code), final
+    return code, final
+
+
+@app.command()
+def check(
+    run: Annotated[Path, typer.Argument(help="A run folder written by 'posture solve'.")],
+) -> None:
+    """Re-verify a run folder from its resolved inputs and tables alone (no solver, no model)."""
+    from posture.check import check_run
+
+    try:
+        report = check_run(run)
+    except InputError as exc:
+        _fail_input(exc)
+    typer.echo(report.format())
+    raise typer.Exit(0 if report.ok else EXIT_VERIFY_FAILED)
 
 
 @app.command()

@@ -293,6 +293,24 @@ def _point_latest(parent: Path, run_name: str) -> None:
         raise
 
 
+def point_latest(run_dir: Path) -> None:
+    """Atomically point ``<parent>/latest`` at a complete run folder."""
+    try:
+        _point_latest(run_dir.parent, run_dir.name)
+    except OSError as exc:
+        raise OutputError(f"{run_dir.parent / _LATEST}: {exc.strerror or exc}") from exc
+
+
+def quarantine(run_dir: Path) -> Path:
+    """Move a run folder that failed verification out of sight: ``.rejected-<run>``."""
+    target = run_dir.parent / f".rejected-{run_dir.name}"
+    try:
+        os.rename(run_dir, target)
+    except OSError as exc:
+        raise OutputError(f"{run_dir}: cannot quarantine: {exc.strerror or exc}") from exc
+    return target
+
+
 def _exists(run_dir: Path) -> OutputError:
     return OutputError(f"run folder {run_dir} already exists; choose another --out or remove it")
 
