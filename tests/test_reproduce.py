@@ -29,18 +29,29 @@ def test_same_inputs_byte_identical_tables(tmp_path: Path) -> None:
 
 def test_rerun_reproduces(tmp_path: Path) -> None:
     _copy_default(tmp_path)
-    args = ("solve", "inputs/study.yaml", "-s", "troops_to_guam", "--set", "budget.limit_musd=900.0")
+    args = (
+        "solve",
+        "inputs/study.yaml",
+        "-s",
+        "troops_to_guam",
+        "--set",
+        "budget.limit_musd=900.0",
+    )
     assert run_cli(*args, "--out", "orig", "-q", cwd=tmp_path).returncode == 0
     proc = run_cli("rerun", "orig", "--out", "again", "-q", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "reproduced: every result file" in proc.stdout
     again = json.loads((tmp_path / "again" / "summary.json").read_text())
-    assert again["scenario"] == "troops_to_guam" and again["overrides"] == ["budget.limit_musd=900.0"]
+    assert again["scenario"] == "troops_to_guam" and again["overrides"] == [
+        "budget.limit_musd=900.0"
+    ]
 
 
 def test_rerun_refuses_changed_inputs(tmp_path: Path) -> None:
     _copy_default(tmp_path)
-    assert run_cli("solve", "inputs/study.yaml", "--out", "orig", "-q", cwd=tmp_path).returncode == 0
+    assert (
+        run_cli("solve", "inputs/study.yaml", "--out", "orig", "-q", cwd=tmp_path).returncode == 0
+    )
     study = tmp_path / "inputs" / "study.yaml"
     study.write_text(study.read_text() + "\n# edited\n")
     proc = run_cli("rerun", "orig", "--out", "again", cwd=tmp_path)
