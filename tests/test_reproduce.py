@@ -58,3 +58,30 @@ def test_rerun_refuses_changed_inputs(tmp_path: Path) -> None:
     assert proc.returncode == 3
     assert "have changed since this run" in proc.stderr
     assert not (tmp_path / "again").exists()
+
+
+def test_r40_no_stale_values_between_scenarios_in_one_process() -> None:
+    """Solving scenarios one after another in one process gives exactly what a fresh
+    process gives for each (each solve builds a fresh model; values are read only
+    from an accepted status)."""
+    import subprocess
+    import sys
+
+    import posture
+    from posture.load import read_study_files
+
+    names = list(read_study_files(DEFAULT_STUDY).scenarios)
+    in_process = {n: posture.solve(posture.load(DEFAULT_STUDY, n)).objective for n in names}
+    script = (
+        "import sys, posture; r = posture.solve(posture.load(sys.argv[1], sys.argv[2])); "
+        "print(repr(r.objective))"
+    )
+    for name in (names[0], names[-1]):
+        out = subprocess.run(
+            [sys.executable, "-c", script, str(DEFAULT_STUDY), name],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        assert float(out) == in_process[name]
+    assert len(set(in_process.values())) > 1  # the scenarios really differ
