@@ -8,6 +8,7 @@ are documented in README.md.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import signal
 import sys
 import tempfile
@@ -161,7 +162,7 @@ def _solve_and_write(
     from posture.report import default_run_name, run_files
     from posture.run import solve_study
     from posture.solver import SolveInterrupted
-    from posture.writer import clean_stale_temps, point_latest, quarantine, write_run
+    from posture.writer import clean_stale_temps, discard, point_latest, quarantine, write_run
 
     try:
         result = solve_study(resolved, options)
@@ -171,6 +172,7 @@ def _solve_and_write(
     run_dir = out if out is not None else Path("results") / default_run_name(result)
     clean_stale_temps(run_dir.parent)
     code = int(result.exit_code)
+    ours = not os.path.lexists(run_dir)  # write_run refuses a folder that exists already
     try:
         final = write_run(run_dir, run_files(result), update_latest=False)
         if result.status.has_solution:
@@ -186,6 +188,14 @@ def _solve_and_write(
     except OutputError as exc:
         _err(f"cannot write results: {exc}")
         raise typer.Exit(EXIT_OUTPUT) from None
+    except KeyboardInterrupt:
+        if ours and os.path.lexists(run_dir):
+            discard(run_dir)  # not yet committed: an interrupted run leaves nothing
+        _err("interrupted; nothing was written.")
+        raise
+    # Committed: the run exists and 'latest' names it, so finish rather than report 130.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     console = Console(stderr=False, highlight=False, soft_wrap=True)
     if quiet:
         console.print(result.headline, markup=False)
@@ -270,12 +280,27 @@ def _terminate(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def _caused_by_interrupt(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, KeyboardInterrupt):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def main() -> None:
     """Entry point: Typer maps usage errors to 2 and Ctrl-C to 130; a bug becomes exit 1."""
     signal.signal(signal.SIGTERM, _terminate)
     try:
         app()
+    except KeyboardInterrupt:  # outside a command (while Typer builds the app)
+        _err("interrupted; nothing was written.")
+        sys.exit(EXIT_INTERRUPTED)
     except Exception as exc:  # the last line of defence: no traceback for users
+        if _caused_by_interrupt(exc):  # e.g. Ctrl-C inside an import, re-raised as RuntimeError
+            _err("interrupted; nothing was written.")
+            sys.exit(EXIT_INTERRUPTED)
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
         log = Path(tempfile.gettempdir()) / f"posture-crash-{stamp}.log"
         log.write_text(traceback.format_exc(), encoding="utf-8")

@@ -301,6 +301,14 @@ def point_latest(run_dir: Path) -> None:
         raise OutputError(f"{run_dir.parent / _LATEST}: {exc.strerror or exc}") from exc
 
 
+def discard(run_dir: Path) -> None:
+    """Remove a written run folder out of sight first (rmtree is not atomic)."""
+    hidden = run_dir.parent / f"{_TMP}{run_dir.name}-discard-{secrets.token_hex(4)}"
+    with contextlib.suppress(OSError):
+        os.rename(run_dir, hidden)
+        shutil.rmtree(hidden, ignore_errors=True)
+
+
 def quarantine(run_dir: Path) -> Path:
     """Move a run folder that failed verification out of sight: ``.rejected-<run>``."""
     target = run_dir.parent / f".rejected-{run_dir.name}"

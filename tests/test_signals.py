@@ -4,6 +4,7 @@ with exit 130 and leave nothing behind (RELIABILITY #43)."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -11,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import ROOT, write_study
+from helpers import FIXTURES, ROOT, write_study
 from orlib import ORLIB, scp_study
 
 
@@ -61,3 +62,31 @@ def test_wall_clock_limit_enforced(tmp_path: Path) -> None:
     assert time.perf_counter() - started < 20
     if proc.returncode == 10:
         assert "not proven optimal" in proc.stdout
+
+
+@pytest.mark.parametrize("delay", [0.8, 1.1, 1.3, 1.5, 1.7, 1.9, 2.2, 2.6])
+def test_sigterm_at_any_moment_never_leaves_a_partial_run(delay: float, tmp_path: Path) -> None:
+    """SIGTERM sent at moments spread over loading, solving and writing a small study:
+    the run folder is either complete (the run finished first) or absent, never partial,
+    and no temporary folder is left (RELIABILITY #43, #44)."""
+    shutil.copy(FIXTURES / "tiny.yaml", tmp_path / "tiny.yaml")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "posture", "solve", "tiny.yaml", "--out", "results/run", "-q"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(delay)
+    proc.send_signal(signal.SIGTERM)
+    _out, err = proc.communicate(timeout=60)
+    assert "Traceback" not in err
+    run = tmp_path / "results" / "run"
+    leftovers = list((tmp_path / "results").glob(".tmp-*")) if run.parent.exists() else []
+    assert not leftovers
+    if proc.returncode == 0:
+        assert {p.name for p in run.iterdir()} >= {"summary.json", "coverage.csv", "moves.tex"}
+    else:
+        assert proc.returncode in (130, -signal.SIGTERM), err
+        assert not run.exists()
