@@ -143,3 +143,11 @@ def test_committed_schema_matches_the_code() -> None:
     from posture.schema import schema_json
 
     assert (ROOT / "inputs" / "study.schema.json").read_text() == schema_json()
+
+
+def test_unwritable_results_location_exit_11(workdir: Path) -> None:
+    (workdir / "blocker").write_text("a file where a folder should be")
+    proc = run_cli("solve", "tiny.yaml", "--out", "blocker/run", cwd=workdir)
+    assert proc.returncode == 11
+    assert "cannot write results" in proc.stderr and "Traceback" not in proc.stderr
+    assert (workdir / "blocker").read_text() == "a file where a folder should be"
