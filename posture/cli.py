@@ -41,6 +41,11 @@ SetOpt = Annotated[
     ),
 ]
 
+OutOpt = Annotated[
+    Path | None, typer.Option("--out", "-o", help="Run folder to create (must not exist).")
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the status line.")]
+
 EXIT_INPUT, EXIT_OUTPUT, EXIT_INTERNAL, EXIT_VERIFY_FAILED, EXIT_INTERRUPTED = 3, 11, 1, 8, 130
 
 
@@ -58,6 +63,15 @@ def _fail_input(exc: InputError) -> NoReturn:
     n = len(exc.errors)
     _err(f"{n} error{'s' if n != 1 else ''} in the inputs; nothing was written.")
     raise typer.Exit(EXIT_INPUT)
+
+
+def _load(study: Path, scenario: str | None, sets: list[str] | None) -> ResolvedStudy:
+    from posture.load import load_study
+
+    try:
+        return load_study(study, scenario, sets or [])
+    except InputError as exc:
+        _fail_input(exc)
 
 
 @app.command()
@@ -107,9 +121,7 @@ def solve(
     study: StudyArg,
     scenario: ScenarioOpt = None,
     sets: SetOpt = None,
-    out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Run folder to create (must not exist).")
-    ] = None,
+    out: OutOpt = None,
     time_limit: Annotated[float | None, typer.Option(help="Solver time limit, seconds.")] = None,
     gap: Annotated[float | None, typer.Option(help="Relative MIP gap accepted as optimal.")] = None,
     threads: Annotated[int | None, typer.Option(help="HiGHS threads.")] = None,
@@ -117,17 +129,10 @@ def solve(
     node_limit: Annotated[
         int | None, typer.Option(help="Branch-and-bound node limit (reproducible).")
     ] = None,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="Print only the status line.")
-    ] = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Solve a study (optionally one scenario) and write results/<run>/."""
-    from posture.load import load_study
-
-    try:
-        resolved = load_study(study, scenario, sets or [])
-    except InputError as exc:
-        _fail_input(exc)
+    resolved = _load(study, scenario, sets)
     _report(list(resolved.warnings))
 
     changes = {
@@ -226,12 +231,8 @@ def check(
 @app.command()
 def rerun(
     run: Annotated[Path, typer.Argument(help="A run folder written by 'posture solve'.")],
-    out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Run folder to create (must not exist).")
-    ] = None,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="Print only the status line.")
-    ] = False,
+    out: OutOpt = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """Solve a past run again from its manifest and compare the tables byte for byte."""
     from posture.rerun import differing_files, rerun_inputs
@@ -257,12 +258,7 @@ def export(
     sets: SetOpt = None,
 ) -> None:
     """Write the study's model as an MPS file, for audit with other solvers."""
-    from posture.load import load_study
-
-    try:
-        resolved = load_study(study, scenario, sets or [])
-    except InputError as exc:
-        _fail_input(exc)
+    resolved = _load(study, scenario, sets)
     from posture.data import build_model_data
     from posture.model import build_model
     from posture.solver import compile_model, write_mps
