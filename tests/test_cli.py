@@ -151,3 +151,31 @@ def test_unwritable_results_location_exit_11(workdir: Path) -> None:
     assert proc.returncode == 11
     assert "cannot write results" in proc.stderr and "Traceback" not in proc.stderr
     assert (workdir / "blocker").read_text() == "a file where a folder should be"
+
+
+@pytest.mark.parametrize(
+    "args", [["--help"], ["validate", "tiny.yaml"], ["scenarios", "tiny.yaml"]]
+)
+def test_light_commands_do_not_import_the_solver_stack(args: list[str], workdir: Path) -> None:
+    """--help, validate and scenarios start fast: no Pyomo, HiGHS, pandas or numpy."""
+    script = (
+        "import sys; from posture.cli import app\n"
+        f"sys.argv = ['posture', *{args!r}]\n"
+        "try:\n    app()\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('pyomo', 'highspy', 'pandas', 'numpy', 'scipy') if m in sys.modules]\n"
+        "print('HEAVY', heavy)\n"
+    )
+    import subprocess
+    import sys
+
+    from helpers import ROOT
+
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    ).stdout
+    assert "HEAVY []" in out
