@@ -135,7 +135,8 @@ def _explain_infeasible(
             Diagnostic(
                 "the LP relaxation is feasible: only the whole-unit requirements make this study "
                 "infeasible, so no irreducible conflict set exists; the rules below are the cheapest "
-                "relaxation found by the elastic re-solve"
+                "relaxation found by the elastic re-solve",
+                resolved.index.fallback,  # about the study as a whole: its file, line 1
             )
         )
     outcome = solve_compiled(elastic, options)

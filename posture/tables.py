@@ -40,10 +40,12 @@ def assignments_table(study: Study, data: ModelData, sol: Solution) -> pd.DataFr
     for a, o in data.holdings:
         asset = study.assets[a]
         h = data.home[o]
+        # The home theatre is listed even where no unit may stay (destinations exclude
+        # it), so the baseline that left is visible.
         places = [
             (t, sol.value("place", (a, o, t)))
             for t in data.theatres
-            if (a, o, t) in data.capability_of
+            if (a, o, t) in data.capability_of or t == h
         ]
         places.append((RESERVE, sol.value("reserve", (a, o))))
         for where, units in places:

@@ -161,5 +161,6 @@ def test_infeasible_only_by_integrality_is_said_honestly(
     result = posture.solve(posture.load(write_study(tmp_path / "s.yaml", study_dict)))
     assert result.status is SolveStatus.INFEASIBLE
     assert "LP relaxation is feasible" in result.diagnosis[0].message
+    assert all(d.location is not None for d in result.diagnosis)  # found by fuzzing
     assert set(result.tables["infeasibility"]["family"]) <= {"coverage_floor", "personnel_cap"}
     assert len(result.tables["infeasibility"]) >= 1

@@ -48,3 +48,22 @@ def test_check_command_passes_a_real_run(tmp_path: Path, monkeypatch: pytest.Mon
     assert result.exit_code == 0 and "check passed" in result.output
     (tmp_path / "run" / "assignments.csv").write_text("asset,origin\n")
     assert runner.invoke(app, ["check", "run"]).exit_code in (3, 8)
+
+
+def test_unit_that_must_leave_home_passes_verification(tmp_path: Path) -> None:
+    """Found by fuzzing: a unit whose destinations exclude its home theatre left no
+    home row in the assignments table, and the checker rightly refused the plan."""
+    (tmp_path / "study.yaml").write_text(
+        "study: {name: repro}\n"
+        'theatres: {t0: {name: T0, priority: 1.0, source: "Fuzz reproducer."}}\n'
+        "origins: {o0: {name: O0, theatre: t0}}\n"
+        "capabilities: {c1: {name: C1, unit: unit-equivalent}}\n"
+        "assets:\n"
+        "  a1: {name: A1, category: air_defence_battery, unit: battery, inventory: {o0: 1},\n"
+        '       personnel_per_unit: 10.0, destinations: [], source: "Fuzz reproducer."}\n'
+        "objective: {shortfall: 100.0, cost: 1.0, turbulence: 1.0}\n"
+    )
+    result = CliRunner().invoke(
+        app, ["solve", str(tmp_path / "study.yaml"), "--out", str(tmp_path / "run"), "-q"]
+    )
+    assert result.exit_code == 0, result.output
