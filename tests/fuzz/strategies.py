@@ -720,6 +720,8 @@ ODD_IDS = [
 
 def near_misses(word: str) -> list[str]:
     """Plausible misspellings of ``word``: typos, case, homoglyphs, invisible marks."""
+    if not word:  # an empty key has no letters to misspell
+        return ["x", " "]
     found = [word + "s", word + "_", word.upper(), word.capitalize() + "x", word + "\u200d"]
     if len(word) > 1:
         found += [word[1:], word[:-1], word[0] + word, word[:-1] + chr(ord(word[-1]) ^ 1)]
