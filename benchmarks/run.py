@@ -557,7 +557,7 @@ def size_table(results: dict[str, dict[str, Any]]) -> list[str]:
         "LP relaxation objective / time (s)",
         lambda r: f"{r['lp_objective']:.6g} / {r['lp_seconds']:.2f}",
     )
-    row("**root gap** (obj − LP) / max(1, |obj|)", _root_gap)
+    row("**root gap** (obj − LP) / max(1, \\|obj\\|)", _root_gap)
     lines = ["| | " + " | ".join(sizes) + " |", "|---|" + "---:|" * len(sizes)]
     lines += [f"| {label} | " + " | ".join(cells) + " |" for label, cells in rows]
     return lines
@@ -610,6 +610,7 @@ def report(
 def parent_main(args: argparse.Namespace, argv: list[str]) -> int:
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     sys.path.insert(0, str(HERE))
+    sys.dont_write_bytecode = True  # no __pycache__ in benchmarks/
     from generate import SIZES  # stdlib + yaml only: keeps this process small
 
     unknown = [s for s in sizes if s not in SIZES]
