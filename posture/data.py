@@ -56,9 +56,6 @@ class ModelData:
     budget: float | None
     weights: tuple[float, float, float]  # shortfall, cost, turbulence
 
-    def placements_in(self, theatre: str) -> list[Placement]:
-        """Placements into one theatre (cached per call site by the builder)."""
-        return [p for p in self.placements if p[2] == theatre]
 
 
 def build_model_data(study: Study) -> ModelData:
