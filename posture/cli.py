@@ -14,11 +14,30 @@ import sys
 import tempfile
 import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from posture.errors import Diagnostic, InputError, OutputError
+from posture import cli_compare, cli_tradeoffs
+from posture.cli_common import (
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_OUTPUT,
+    EXIT_VERIFY_FAILED,
+    GapOpt,
+    OutOpt,
+    QuietOpt,
+    ScenarioOpt,
+    SetOpt,
+    StudyArg,
+    TimeLimitOpt,
+    err,
+    fail_input,
+    load_or_exit,
+    report,
+    solver_options,
+)
+from posture.errors import InputError, OutputError
 
 if TYPE_CHECKING:
     from posture.load import ResolvedStudy
@@ -30,50 +49,6 @@ app = typer.Typer(
     help="Force-posture optimization: where scarce assets sit and what each choice costs.",
 )
 
-StudyArg = Annotated[Path, typer.Argument(help="Study YAML file, e.g. inputs/study.yaml.")]
-ScenarioOpt = Annotated[
-    str | None, typer.Option("--scenario", "-s", help="Scenario overlay to apply.")
-]
-SetOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--set", help="Override one input, path=value (repeatable), e.g. budget.limit_musd=500."
-    ),
-]
-
-OutOpt = Annotated[
-    Path | None, typer.Option("--out", "-o", help="Run folder to create (must not exist).")
-]
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the status line.")]
-
-EXIT_INPUT, EXIT_OUTPUT, EXIT_INTERNAL, EXIT_VERIFY_FAILED, EXIT_INTERRUPTED = 3, 11, 1, 8, 130
-
-
-def _err(text: str) -> None:
-    sys.stderr.write(text.rstrip("\n") + "\n")
-
-
-def _report(diagnostics: list[Diagnostic]) -> None:
-    for d in diagnostics:
-        _err(d.format())
-
-
-def _fail_input(exc: InputError) -> NoReturn:
-    _report(exc.diagnostics)
-    n = len(exc.errors)
-    _err(f"{n} error{'s' if n != 1 else ''} in the inputs; nothing was written.")
-    raise typer.Exit(EXIT_INPUT)
-
-
-def _load(study: Path, scenario: str | None, sets: list[str] | None) -> ResolvedStudy:
-    from posture.load import load_study
-
-    try:
-        return load_study(study, scenario, sets or [])
-    except InputError as exc:
-        _fail_input(exc)
-
-
 @app.command()
 def validate(study: StudyArg) -> None:
     """Check a study and every scenario in it without solving."""
@@ -82,8 +57,8 @@ def validate(study: StudyArg) -> None:
     try:
         names, warnings = validate_all(study)
     except InputError as exc:
-        _fail_input(exc)
-    _report(list(warnings))
+        fail_input(exc)
+    report(list(warnings))
     typer.echo(f"{study}: valid (base study and {len(names)} scenarios)")
 
 
@@ -95,7 +70,7 @@ def scenarios(study: StudyArg) -> None:
     try:
         files = read_study_files(study)
     except InputError as exc:
-        _fail_input(exc)
+        fail_input(exc)
     for name in files.scenarios:
         typer.echo(name)
 
@@ -122,8 +97,8 @@ def solve(
     scenario: ScenarioOpt = None,
     sets: SetOpt = None,
     out: OutOpt = None,
-    time_limit: Annotated[float | None, typer.Option(help="Solver time limit, seconds.")] = None,
-    gap: Annotated[float | None, typer.Option(help="Relative MIP gap accepted as optimal.")] = None,
+    time_limit: TimeLimitOpt = None,
+    gap: GapOpt = None,
     threads: Annotated[int | None, typer.Option(help="HiGHS threads.")] = None,
     seed: Annotated[int | None, typer.Option(help="HiGHS random seed.")] = None,
     node_limit: Annotated[
@@ -132,27 +107,17 @@ def solve(
     quiet: QuietOpt = False,
 ) -> None:
     """Solve a study (optionally one scenario) and write results/<run>/."""
-    resolved = _load(study, scenario, sets)
-    _report(list(resolved.warnings))
+    resolved = load_or_exit(study, scenario, sets)
+    report(list(resolved.warnings))
 
-    changes = {
-        k: v
-        for k, v in {
-            "time_limit_s": time_limit,
-            "mip_rel_gap": gap,
-            "threads": threads,
-            "seed": seed,
-            "node_limit": node_limit,
-        }.items()
-        if v is not None
-    }
-    try:
-        options = resolved.study.solver.model_validate(
-            {**resolved.study.solver.model_dump(), **changes}
-        )
-    except Exception as exc:  # pydantic range errors on the command-line values
-        _err(f"invalid solver option: {exc}")
-        raise typer.Exit(2) from None
+    options = solver_options(
+        resolved,
+        time_limit_s=time_limit,
+        mip_rel_gap=gap,
+        threads=threads,
+        seed=seed,
+        node_limit=node_limit,
+    )
     code, _ = _solve_and_write(resolved, options, out, quiet)
     raise typer.Exit(code)
 
@@ -172,7 +137,7 @@ def _solve_and_write(
     try:
         result = solve_study(resolved, options)
     except SolveInterrupted:
-        _err("interrupted during the solve; nothing was written.")
+        err("interrupted during the solve; nothing was written.")
         raise typer.Exit(EXIT_INTERRUPTED) from None
     run_dir = out if out is not None else Path("results") / default_run_name(result)
     clean_stale_temps(run_dir.parent)
@@ -182,21 +147,21 @@ def _solve_and_write(
         final = write_run(run_dir, run_files(result), update_latest=False)
         if result.status.has_solution:
             # Every plan is re-verified from the files alone before it may become 'latest'.
-            report = check_run(final)
-            if report.ok:
+            verdict = check_run(final)
+            if verdict.ok:
                 point_latest(final)
             else:
                 final = quarantine(final)
-                _err(report.format())
-                _err(f"verification failed; the plan is quarantined in {final}")
+                err(verdict.format())
+                err(f"verification failed; the plan is quarantined in {final}")
                 code = EXIT_VERIFY_FAILED
     except OutputError as exc:
-        _err(f"cannot write results: {exc}")
+        err(f"cannot write results: {exc}")
         raise typer.Exit(EXIT_OUTPUT) from None
     except KeyboardInterrupt:
         if ours and os.path.lexists(run_dir):
             discard(run_dir)  # not yet committed: an interrupted run leaves nothing
-        _err("interrupted; nothing was written.")
+        err("interrupted; nothing was written.")
         raise
     # Committed: the run exists and 'latest' names it, so finish rather than report 130.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -209,7 +174,7 @@ def _solve_and_write(
 
         print_summary(result, final, console)
     if result.diagnosis:
-        _report(result.diagnosis)
+        report(result.diagnosis)
     return code, final
 
 
@@ -221,11 +186,11 @@ def check(
     from posture.check import check_run
 
     try:
-        report = check_run(run)
+        verdict = check_run(run)
     except InputError as exc:
-        _fail_input(exc)
-    typer.echo(report.format())
-    raise typer.Exit(0 if report.ok else EXIT_VERIFY_FAILED)
+        fail_input(exc)
+    typer.echo(verdict.format())
+    raise typer.Exit(0 if verdict.ok else EXIT_VERIFY_FAILED)
 
 
 @app.command()
@@ -240,11 +205,11 @@ def rerun(
     try:
         resolved, options = rerun_inputs(run)
     except InputError as exc:
-        _fail_input(exc)
+        fail_input(exc)
     code, final = _solve_and_write(resolved, options, out, quiet)
     differ = differing_files(run, final)
     if differ:
-        _err(f"not reproduced: {', '.join(differ)} differ from {run}")
+        err(f"not reproduced: {', '.join(differ)} differ from {run}")
     else:
         typer.echo(f"reproduced: every result file of {run} is identical in {final}")
     raise typer.Exit(code)
@@ -258,7 +223,7 @@ def export(
     sets: SetOpt = None,
 ) -> None:
     """Write the study's model as an MPS file, for audit with other solvers."""
-    resolved = _load(study, scenario, sets)
+    resolved = load_or_exit(study, scenario, sets)
     from posture.data import build_model_data
     from posture.model import build_model
     from posture.solver import compile_model, write_mps
@@ -266,9 +231,13 @@ def export(
     try:
         write_mps(compile_model(build_model(build_model_data(resolved.study))), mps)
     except OSError as exc:
-        _err(f"cannot write {mps}: {exc.strerror}")
+        err(f"cannot write {mps}: {exc.strerror}")
         raise typer.Exit(EXIT_OUTPUT) from None
     typer.echo(f"wrote {mps}")
+
+
+cli_tradeoffs.register(app)
+cli_compare.register(app)
 
 
 def _terminate(signum: int, frame: object) -> None:
@@ -291,15 +260,15 @@ def main() -> None:
     try:
         app()
     except KeyboardInterrupt:  # outside a command (while Typer builds the app)
-        _err("interrupted; nothing was written.")
+        err("interrupted; nothing was written.")
         sys.exit(EXIT_INTERRUPTED)
     except Exception as exc:  # the last line of defence: no traceback for users
         if _caused_by_interrupt(exc):  # e.g. Ctrl-C inside an import, re-raised as RuntimeError
-            _err("interrupted; nothing was written.")
+            err("interrupted; nothing was written.")
             sys.exit(EXIT_INTERRUPTED)
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
         log = Path(tempfile.gettempdir()) / f"posture-crash-{stamp}.log"
         log.write_text(traceback.format_exc(), encoding="utf-8")
-        _err(f"internal error: {type(exc).__name__}: {exc}")
-        _err(f"the traceback is saved in {log}; please report it")
+        err(f"internal error: {type(exc).__name__}: {exc}")
+        err(f"the traceback is saved in {log}; please report it")
         sys.exit(EXIT_INTERNAL)
