@@ -358,6 +358,11 @@ class _Checker:
                 )
         if s.budget is not None:
             self.row("budget", "limit_musd", self.cost, "<=", s.budget.limit_musd, "cost/budget")
+        if s.persistence is not None:
+            cap = s.persistence.max_turbulence
+            self.row(
+                "turbulence_cap", "max_turbulence", self.turbulence, "<=", cap, "turbulence/cap"
+            )
 
 
 def check_solution(

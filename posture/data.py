@@ -54,8 +54,8 @@ class ModelData:
     personnel_cap: dict[str, int]
     basing_capacity: dict[Pair, float]
     budget: float | None
+    max_turbulence: float | None
     weights: tuple[float, float, float]  # shortfall, cost, turbulence
-
 
 
 def build_model_data(study: Study) -> ModelData:
@@ -148,5 +148,8 @@ def build_model_data(study: Study) -> ModelData:
         personnel_cap=personnel_cap,
         basing_capacity=basing_capacity,
         budget=study.budget.limit_musd if study.budget is not None else None,
+        max_turbulence=(
+            study.persistence.max_turbulence if study.persistence is not None else None
+        ),
         weights=(w.shortfall, w.cost, w.turbulence),
     )

@@ -9,7 +9,7 @@ becomes ``total_violation`` (used to explain infeasible studies).
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import pyomo.environ as pyo
@@ -59,6 +59,121 @@ def _scale(rhs: float) -> float:
     return 1.0 / max(1.0, abs(rhs))
 
 
+# ModelData fields that enter the model only as bounds, right-hand sides or objective
+# coefficients: they become mutable Params, so a what-if that changes only these is
+# re-solved in place (posture.resolve). Every other field shapes the matrix itself.
+PARAMETER_FIELDS = frozenset(
+    {
+        "inventory",
+        "locked",
+        "floor",
+        "target",
+        "baseline",
+        "available",
+        "personnel_floor",
+        "personnel_cap",
+        "basing_capacity",
+        "budget",
+        "max_turbulence",
+        "move_cost",
+        "activation_cost",
+        "shortfall_weight",
+        "turbulence_weight",
+        "weights",
+    }
+)
+
+
+def _pattern(value: object) -> object:
+    """Which entries of a parameter are present and which are positive.
+
+    Rows are skipped and terms dropped only where a parameter is absent or not positive,
+    so two studies with equal patterns (and equal other fields) build the same matrix.
+    """
+    if isinstance(value, dict):
+        return tuple((k, v > 0) for k, v in value.items())
+    if isinstance(value, tuple):
+        return tuple(v > 0 for v in value)
+    return None if value is None else value > 0  # type: ignore[operator]
+
+
+def structure_key(data: ModelData) -> tuple[object, ...]:
+    """Everything that decides the model's rows, columns and coefficients.
+
+    Equal keys mean the same matrix: only parameter values differ, and
+    :func:`set_parameters` plus a bound/cost refresh turns one model into the other.
+    """
+    return tuple(
+        _pattern(getattr(data, f.name)) if f.name in PARAMETER_FIELDS else getattr(data, f.name)
+        for f in fields(data)
+    )
+
+
+def _parameter_values(data: ModelData) -> dict[str, dict[Any, float]]:
+    """Value of every mutable Param, by component name and index."""
+    values: dict[str, dict[Any, float]] = {
+        "units_held": dict(data.inventory),
+        "units_locked": {h: float(data.locked.get(h, 0)) for h in data.holdings},
+        "floor_level": dict(data.floor),
+        "target_level": dict(data.target),
+        "backfill_baseline": {
+            (r, c): data.baseline.get((data.rule_theatre[r], c), 0.0) for r, c in data.backfills
+        },
+        "units_available": {s: float(v) for s, v in data.available.items()},
+        "personnel_floor_level": {t: float(v) for t, v in data.personnel_floor.items()},
+        "personnel_cap_level": {t: float(v) for t, v in data.personnel_cap.items()},
+        "basing_limit": dict(data.basing_capacity),
+        "move_cost": dict(data.move_cost),
+        "activation_cost": dict(data.activation_cost),
+        "shortfall_weight": dict(data.shortfall_weight),
+        "turbulence_weight": dict(data.turbulence_weight),
+        "objective_weight": dict(
+            zip(("shortfall", "cost", "turbulence"), data.weights, strict=True)
+        ),
+    }
+    if data.budget is not None:
+        values["budget_limit"] = {None: data.budget}
+    if data.max_turbulence is not None:
+        values["turbulence_limit"] = {None: data.max_turbulence}
+    return values
+
+
+def define_parameters(m: pyo.ConcreteModel, data: ModelData) -> None:
+    values = _parameter_values(data)
+
+    def param(name: str, index: Any = None) -> Any:
+        if index is None:
+            return pyo.Param(mutable=True, initialize=values[name][None])
+        return pyo.Param(index, mutable=True, initialize=values[name])
+
+    m.units_held = param("units_held", m.HOLDINGS)
+    m.units_locked = param("units_locked", m.HOLDINGS)
+    m.floor_level = param("floor_level", m.REQUIREMENTS)
+    m.target_level = param("target_level", m.REQUIREMENTS)
+    m.backfill_baseline = param("backfill_baseline", m.BACKFILLS)
+    m.units_available = param("units_available", list(data.available))
+    m.personnel_floor_level = param("personnel_floor_level", list(data.personnel_floor))
+    m.personnel_cap_level = param("personnel_cap_level", list(data.personnel_cap))
+    m.basing_limit = param("basing_limit", m.BASING_LIMITS)
+    m.move_cost = param("move_cost", m.PLACEMENTS)
+    m.activation_cost = param("activation_cost", list(data.activation_cost))
+    m.shortfall_weight = param("shortfall_weight", m.REQUIREMENTS)
+    m.turbulence_weight = param("turbulence_weight", list(data.turbulence_weight))
+    m.objective_weight = param("objective_weight", ["shortfall", "cost", "turbulence"])
+    if data.budget is not None:
+        m.budget_limit = param("budget_limit")
+    if data.max_turbulence is not None:
+        m.turbulence_limit = param("turbulence_limit")
+
+
+def set_parameters(m: pyo.ConcreteModel, data: ModelData) -> None:
+    """Give a built model another study's parameter values (same :func:`structure_key`)."""
+    for name, entries in _parameter_values(data).items():
+        component = m.find_component(name)
+        for index, value in entries.items():
+            component[index] = value
+
+
 def define_sets(m: pyo.ConcreteModel, data: ModelData) -> None:
     m.THEATRES = pyo.Set(initialize=data.theatres, ordered=True)
     m.ORIGINS = pyo.Set(initialize=data.origins, ordered=True)
@@ -72,17 +187,18 @@ def define_sets(m: pyo.ConcreteModel, data: ModelData) -> None:
 
 
 def define_variables(m: pyo.ConcreteModel, data: ModelData) -> None:
-    inv = data.inventory
     m.place = pyo.Var(
-        m.PLACEMENTS, domain=pyo.NonNegativeIntegers, bounds=lambda _, a, o, t: (0, inv[a, o])
+        m.PLACEMENTS,
+        domain=pyo.NonNegativeIntegers,
+        bounds=lambda _, a, o, t: (0, m.units_held[a, o]),
     )
     m.reserve = pyo.Var(
-        m.HOLDINGS, domain=pyo.NonNegativeIntegers, bounds=lambda _, a, o: (0, inv[a, o])
+        m.HOLDINGS, domain=pyo.NonNegativeIntegers, bounds=lambda _, a, o: (0, m.units_held[a, o])
     )
     m.activated = pyo.Var(
         m.ACTIVATIONS,
         domain=pyo.NonNegativeIntegers,
-        bounds=lambda _, s, t: (0, data.available[s]),
+        bounds=lambda _, s, t: (0, m.units_available[s]),
     )
     m.shortfall = pyo.Var(m.REQUIREMENTS, domain=pyo.NonNegativeReals)
 
@@ -100,19 +216,19 @@ def define_expressions(m: pyo.ConcreteModel, data: ModelData, ix: _Index) -> Non
         if h is None:
             return sum(m.place[a, o, t] for t in data.theatres if (a, o, t) in m.PLACEMENTS)
         if (a, o, h) in m.PLACEMENTS:
-            return data.inventory[a, o] - m.place[a, o, h]
-        return data.inventory[a, o]
+            return m.units_held[a, o] - m.place[a, o, h]
+        return m.units_held[a, o]
 
     m.moved = pyo.Expression(m.HOLDINGS, rule=moved)
     m.total_cost = pyo.Expression(
-        expr=sum(data.move_cost[p] * m.place[p] for p in data.placements if data.move_cost[p])
-        + sum(data.activation_cost[s] * m.activated[s, t] for s, t in data.activations)
+        expr=sum(m.move_cost[p] * m.place[p] for p in data.placements if data.move_cost[p])
+        + sum(m.activation_cost[s] * m.activated[s, t] for s, t in data.activations)
     )
     m.weighted_shortfall = pyo.Expression(
-        expr=sum(data.shortfall_weight[q] * m.shortfall[q] for q in data.requirements)
+        expr=sum(m.shortfall_weight[q] * m.shortfall[q] for q in data.requirements)
     )
     m.turbulence = pyo.Expression(
-        expr=sum(data.turbulence_weight[a] * m.moved[a, o] for a, o in data.holdings)
+        expr=sum(m.turbulence_weight[a] * m.moved[a, o] for a, o in data.holdings)
     )
 
 
@@ -123,7 +239,7 @@ def add_inventory(m: pyo.ConcreteModel, data: ModelData, ix: _Index) -> None:
     m.inventory = pyo.Constraint(
         m.HOLDINGS,
         rule=lambda _, a, o: (
-            sum(m.place[p] for p in by_holding[a, o]) + m.reserve[a, o] == data.inventory[a, o]
+            sum(m.place[p] for p in by_holding[a, o]) + m.reserve[a, o] == m.units_held[a, o]
         ),
     )
 
@@ -139,7 +255,7 @@ def add_locked_units(m: pyo.ConcreteModel, data: ModelData, elastic: bool) -> No
         h = data.home[o]
         held = m.place[a, o, h] if h is not None else m.reserve[a, o]
         slack = m.locked_units_violation[a, o] if elastic else 0
-        return held + slack >= lock
+        return held + slack >= m.units_locked[a, o]
 
     m.locked_units = pyo.Constraint(m.HOLDINGS, rule=rule)
 
@@ -153,7 +269,7 @@ def add_coverage_floor(m: pyo.ConcreteModel, data: ModelData, elastic: bool) -> 
         if floor <= 0:
             return pyo.Constraint.Skip
         slack = m.coverage_floor_violation[t, c] if elastic else 0
-        return m.provided[t, c] + slack >= floor
+        return m.provided[t, c] + slack >= m.floor_level[t, c]
 
     m.coverage_floor = pyo.Constraint(m.REQUIREMENTS, rule=rule)
 
@@ -163,7 +279,7 @@ def add_coverage_target(m: pyo.ConcreteModel, data: ModelData) -> None:
         target = data.target[t, c]
         if target <= 0:
             return pyo.Constraint.Skip
-        return m.provided[t, c] + m.shortfall[t, c] >= target
+        return m.provided[t, c] + m.shortfall[t, c] >= m.target_level[t, c]
 
     m.coverage_target = pyo.Constraint(m.REQUIREMENTS, rule=rule)
 
@@ -187,7 +303,9 @@ def add_replacement_backfill(
         kept = sum(k * m.place[p] for k, p in ix.asset_terms.get((t, c), []))
         slack = m.replacement_backfill_violation[r, c] if elastic else 0
         body = replaced + ratio * kept + slack
-        return pyo.Constraint.Skip if _constant(body) else body >= ratio * base
+        if _constant(body):
+            return pyo.Constraint.Skip
+        return body >= ratio * m.backfill_baseline[r, c]
 
     m.replacement_backfill = pyo.Constraint(m.BACKFILLS, rule=rule)
 
@@ -198,7 +316,7 @@ def add_source_availability(m: pyo.ConcreteModel, data: ModelData) -> None:
         by_source[z[0]].append(z)
     m.source_availability = pyo.Constraint(
         sorted(by_source),
-        rule=lambda _, s: sum(m.activated[z] for z in by_source[s]) <= data.available[s],
+        rule=lambda _, s: sum(m.activated[z] for z in by_source[s]) <= m.units_available[s],
     )
 
 
@@ -215,7 +333,7 @@ def add_personnel_floor(m: pyo.ConcreteModel, data: ModelData, ix: _Index, elast
 
     def rule(_: pyo.ConcreteModel, t: str) -> object:
         body = _personnel(m, data, ix, t) + (m.personnel_floor_violation[t] if elastic else 0)
-        return pyo.Constraint.Skip if _constant(body) else body >= data.personnel_floor[t]
+        return pyo.Constraint.Skip if _constant(body) else body >= m.personnel_floor_level[t]
 
     m.personnel_floor = pyo.Constraint(theatres, rule=rule)
 
@@ -227,7 +345,7 @@ def add_personnel_cap(m: pyo.ConcreteModel, data: ModelData, ix: _Index, elastic
 
     def rule(_: pyo.ConcreteModel, t: str) -> object:
         body = _personnel(m, data, ix, t) - (m.personnel_cap_violation[t] if elastic else 0)
-        return pyo.Constraint.Skip if _constant(body) else body <= data.personnel_cap[t]
+        return pyo.Constraint.Skip if _constant(body) else body <= m.personnel_cap_level[t]
 
     m.personnel_cap = pyo.Constraint(theatres, rule=rule)
 
@@ -246,7 +364,7 @@ def add_basing_capacity(m: pyo.ConcreteModel, data: ModelData, ix: _Index, elast
         if not used:
             return pyo.Constraint.Skip
         slack = m.basing_capacity_violation[t, k] if elastic else 0
-        return sum(f * v for f, v in used) - slack <= data.basing_capacity[t, k]
+        return sum(f * v for f, v in used) - slack <= m.basing_limit[t, k]
 
     m.basing_capacity = pyo.Constraint(m.BASING_LIMITS, rule=rule)
 
@@ -257,14 +375,25 @@ def add_budget(m: pyo.ConcreteModel, data: ModelData, elastic: bool) -> None:
     if elastic:
         m.budget_violation = pyo.Var(domain=pyo.NonNegativeReals)
     slack = m.budget_violation if elastic else 0
-    m.budget = pyo.Constraint(expr=m.total_cost - slack <= data.budget)
+    m.budget = pyo.Constraint(expr=m.total_cost - slack <= m.budget_limit)
+
+
+def add_turbulence_cap(m: pyo.ConcreteModel, data: ModelData, elastic: bool) -> None:
+    if data.max_turbulence is None:
+        return
+    if elastic:
+        m.turbulence_cap_violation = pyo.Var(domain=pyo.NonNegativeReals)
+    slack = m.turbulence_cap_violation if elastic else 0
+    m.turbulence_cap = pyo.Constraint(expr=m.turbulence - slack <= m.turbulence_limit)
 
 
 def define_objective(m: pyo.ConcreteModel, data: ModelData, elastic: bool) -> None:
     if not elastic:
-        ws, wc, wt = data.weights
+        w = m.objective_weight
         m.total = pyo.Objective(
-            expr=ws * m.weighted_shortfall + wc * m.total_cost + wt * m.turbulence,
+            expr=w["shortfall"] * m.weighted_shortfall
+            + w["cost"] * m.total_cost
+            + w["turbulence"] * m.turbulence,
             sense=pyo.minimize,
         )
         return
@@ -298,7 +427,37 @@ def violation_scales(m: pyo.ConcreteModel, data: ModelData) -> dict[str, dict[ob
         }
         if data.budget is not None:
             scales["budget_violation"] = {None: _scale(data.budget)}
+        if data.max_turbulence is not None:
+            scales["turbulence_cap_violation"] = {None: _scale(data.max_turbulence)}
     return scales
+
+
+def theatre_criterion(theatre: str) -> str:
+    """The criterion name of one theatre's weighted shortfall, e.g. ``shortfall.korea``."""
+    return "shortfall." + theatre
+
+
+def define_criteria(m: pyo.ConcreteModel, data: ModelData) -> None:
+    """Each quantity a trade-off can be drawn between, as an inactive objective.
+
+    ``shortfall`` is the weighted shortfall (risk), ``cost`` and ``turbulence`` the
+    objective's other terms, ``shortfall.<theatre>`` one theatre's weighted shortfall.
+    """
+    names = ["shortfall", "cost", "turbulence", *map(theatre_criterion, data.theatres)]
+    m.CRITERIA = pyo.Set(initialize=names, ordered=True)
+    by_theatre: dict[str, list[Pair]] = defaultdict(list)
+    for q in data.requirements:
+        by_theatre[q[0]].append(q)
+    whole = {"shortfall": m.weighted_shortfall, "cost": m.total_cost, "turbulence": m.turbulence}
+
+    def rule(_: pyo.ConcreteModel, name: str) -> object:
+        if name in whole:
+            return whole[name]
+        theatre = name.removeprefix(theatre_criterion(""))
+        return sum(m.shortfall_weight[q] * m.shortfall[q] for q in by_theatre[theatre])
+
+    m.criterion = pyo.Objective(m.CRITERIA, rule=rule, sense=pyo.minimize)
+    m.criterion.deactivate()
 
 
 def build_model(data: ModelData, *, elastic: bool = False) -> pyo.ConcreteModel:
@@ -306,6 +465,7 @@ def build_model(data: ModelData, *, elastic: bool = False) -> pyo.ConcreteModel:
     m = pyo.ConcreteModel(name="posture_elastic" if elastic else "posture")
     ix = _index(data)
     define_sets(m, data)
+    define_parameters(m, data)
     define_variables(m, data)
     define_expressions(m, data, ix)
     add_inventory(m, data, ix)
@@ -318,5 +478,7 @@ def build_model(data: ModelData, *, elastic: bool = False) -> pyo.ConcreteModel:
     add_personnel_cap(m, data, ix, elastic)
     add_basing_capacity(m, data, ix, elastic)
     add_budget(m, data, elastic)
+    add_turbulence_cap(m, data, elastic)
     define_objective(m, data, elastic)
+    define_criteria(m, data)
     return m

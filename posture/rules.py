@@ -34,6 +34,7 @@ def rule_path(family: str, index: Index) -> KeyPath:
         "personnel_cap": ("personnel", *i, "cap"),
         "basing_capacity": ("basing", *i[:1], "capacity", *i[1:2]),
         "budget": ("budget", "limit_musd"),
+        "turbulence_cap": ("persistence", "max_turbulence"),
     }
     return paths.get(family, ())
 
@@ -52,6 +53,7 @@ def rule_label(family: str, index: Index) -> str:
         "personnel_cap": "{0} personnel at most its cap",
         "basing_capacity": "{0} {1} basing within capacity",
         "budget": "move and activation costs within the budget",
+        "turbulence_cap": "turbulence within the persistence cap",
     }
     template = texts.get(family, family + " {0}")
     try:

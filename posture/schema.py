@@ -210,6 +210,15 @@ class Budget(Strict):
     source: SourceNote
 
 
+class Persistence(Strict):
+    max_turbulence: float = _number(
+        le=1e9,
+        description="Cap on turbulence (weighted units moved away from today's posture), so "
+        "small input changes cannot reshuffle the whole posture.",
+    )
+    source: SourceNote
+
+
 class ObjectiveWeights(Strict):
     shortfall: float = _number(le=1e6, description="Weight of priced shortfall.")
     cost: float = _number(le=1e6, description="Weight per MUSD of cost.")
@@ -253,6 +262,7 @@ class Study(Strict):
     )
     basing: dict[Id, Basing] = Field(default_factory=dict, description="Basing by theatre id.")
     budget: Budget | None = None
+    persistence: Persistence | None = None
     deadline_days: Days | None = Field(
         default=None, description="Scenario deadline: sources with longer lead times are unusable."
     )

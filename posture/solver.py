@@ -20,6 +20,7 @@ from typing import Any
 import highspy
 import numpy as np
 import pyomo.environ as pyo
+from pyomo.repn import generate_standard_repn
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from posture.schema import SolverOptions
@@ -50,6 +51,7 @@ class CompiledModel:
     columns: list[Any]
     rows: list[Any]  # pyomo RowEntry: (constraint, bound_type)
     objective_offset: float
+    is_mip: bool = False
 
 
 @dataclass
@@ -63,6 +65,7 @@ class SolveResult:
     row_values: np.ndarray | None = None
     seconds: dict[str, float] = field(default_factory=dict)
     highs_version: str = ""
+    extra_values: np.ndarray | None = None  # columns added to a KeptModel, in order
 
 
 def _new_highs() -> Any:
@@ -129,7 +132,8 @@ def compile_model(model: pyo.ConcreteModel) -> CompiledModel:
         seen.add(name)
         row_names.append(name)
     lp.row_names_ = row_names
-    return CompiledModel(lp, model, list(repn.columns), list(repn.rows), lp.offset_ / 1.0)
+    is_mip = any(t == integer for t in lp.integrality_)
+    return CompiledModel(lp, model, list(repn.columns), list(repn.rows), lp.offset_ / 1.0, is_mip)
 
 
 def _highs(compiled: CompiledModel, options: SolverOptions) -> Any:
@@ -197,21 +201,25 @@ def solve_compiled(
     t1 = time.perf_counter()
     wall_stopped = _run(h, options.time_limit_s)
     t2 = time.perf_counter()
+    result = _classify(h, compiled, options, wall_stopped)
+    result.seconds = {"handoff": t1 - t0, "solve": t2 - t1}
+    return result
+
+
+def _classify(
+    h: Any, compiled: CompiledModel, options: SolverOptions, wall_stopped: bool
+) -> SolveResult:
+    """Turn HiGHS's model status and solution into a :class:`SolveResult`."""
     status_name = h.modelStatusToString(h.getModelStatus())
     raw = str(h.getModelStatus()).split(".")[-1]
     if wall_stopped and raw == "kInterrupt":
         status_name = f"wall-clock limit of {options.time_limit_s:g} s reached"
     info = h.getInfo()
     has_incumbent = info.primal_solution_status == 2  # kSolutionStatusFeasible
-    result = SolveResult(
-        SolveStatus.ERROR,
-        status_name,
-        seconds={"handoff": t1 - t0, "solve": t2 - t1},
-        highs_version=highs_version(),
-    )
+    result = SolveResult(SolveStatus.ERROR, status_name, highs_version=_version(h))
     if raw == "kModelEmpty":  # nothing to decide: the objective is its constant
         result.status = SolveStatus.OPTIMAL
-        result.objective = result.bound = float(compiled.lp.offset_)
+        result.objective = result.bound = float(h.getObjectiveOffset()[1])
         result.gap = 0.0
         result.col_values, result.row_values = np.zeros(0), np.zeros(0)
         return result
@@ -225,7 +233,7 @@ def solve_compiled(
         result.status = SolveStatus.INFEASIBLE_OR_UNBOUNDED
     elif raw in _LIMITS:
         result.status = SolveStatus.FEASIBLE if has_incumbent else SolveStatus.NO_SOLUTION
-    is_mip = any(t == highspy.HighsVarType.kInteger for t in compiled.lp.integrality_)
+    is_mip = compiled.is_mip
     bound = info.mip_dual_bound if is_mip else None
     if result.status.has_solution:
         objective = float(info.objective_function_value)
@@ -243,6 +251,10 @@ def solve_compiled(
     elif bound is not None and math.isfinite(bound):
         result.bound = float(bound)
     return result
+
+
+def _version(h: Any) -> str:
+    return str(h.version())
 
 
 @dataclass(frozen=True)
@@ -294,3 +306,184 @@ def write_mps(compiled: CompiledModel, path: Path) -> None:
     h = _new_highs()
     h.passModel(compiled.lp)
     h.writeModel(str(path))
+
+
+def _linear(
+    compiled: CompiledModel, expr: Any, position: dict[int, int]
+) -> tuple[np.ndarray, float]:
+    """Coefficients of a linear Pyomo expression over the compiled columns, and its constant."""
+    repn = generate_standard_repn(expr, compute_values=True, quadratic=False)
+    vector = np.zeros(len(compiled.columns))
+    for var, coef in zip(repn.linear_vars, repn.linear_coefs, strict=True):
+        col = position.get(id(var))
+        if col is None:  # a variable the compiler dropped (fixed, or in no row): never here
+            raise ValueError(f"{var.name} is not a column of the compiled model")
+        vector[col] += float(coef)
+    return vector, float(repn.constant)
+
+
+def criterion_vectors(compiled: CompiledModel) -> dict[str, tuple[np.ndarray, float]]:
+    """Each trade-off criterion (``models/formulation.md``: criterion) as cost vector + constant."""
+    position = {id(v): j for j, v in enumerate(compiled.columns)}
+    criterion = compiled.model.criterion
+    return {str(name): _linear(compiled, criterion[name].expr, position) for name in criterion}
+
+
+class KeptModel:
+    """One HiGHS model kept between solves, changed in place.
+
+    :meth:`refresh` pushes the Pyomo model's current parameter values (bounds,
+    right-hand sides, objective) in bulk; the trade-off methods add rows and columns
+    (epsilon constraints, distance constraints) and swap the objective. Solution
+    vectors returned cover the compiled model's own columns and rows; values of
+    added columns are in ``SolveResult.extra_values``.
+    """
+
+    def __init__(self, compiled: CompiledModel, options: SolverOptions) -> None:
+        self.compiled = compiled
+        self.options = options
+        self._position = {id(v): j for j, v in enumerate(compiled.columns)}
+        t0 = time.perf_counter()
+        self.h = _highs(compiled, options)
+        self.handoff_seconds = time.perf_counter() - t0
+        self.n_cols, self.n_rows = len(compiled.columns), len(compiled.rows)
+        self.added_cols = 0
+        self.added_rows = 0
+        # In-place updates read bounds straight from the Pyomo components; that is exact
+        # only while no row body carries a constant. Checked once, against the compiler.
+        numbers = self._numbers()
+        lp = compiled.lp
+        self.refreshable = all(
+            np.array_equal(new, np.asarray(old, dtype=float))
+            for new, old in zip(
+                numbers[:5],
+                (lp.col_lower_, lp.col_upper_, lp.row_lower_, lp.row_upper_, lp.col_cost_),
+                strict=True,
+            )
+        ) and math.isclose(numbers[5], float(lp.offset_), abs_tol=1e-9)
+
+    def _numbers(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
+        inf = highspy.kHighsInf
+        cols = self.compiled.columns
+        col_lower = np.array([v.lb if v.lb is not None else -inf for v in cols], dtype=float)
+        col_upper = np.array([v.ub if v.ub is not None else inf for v in cols], dtype=float)
+        row_lower = np.empty(len(self.compiled.rows))
+        row_upper = np.empty(len(self.compiled.rows))
+        for i, row in enumerate(self.compiled.rows):
+            con, kind = row.constraint, row.bound_type
+            rhs = con.ub if kind == 1 else con.lb
+            row_lower[i] = -inf if kind == 1 else rhs
+            row_upper[i] = inf if kind == -1 else rhs
+        objective = next(self.compiled.model.component_data_objects(pyo.Objective, active=True))
+        cost, offset = _linear(self.compiled, objective.expr, self._position)
+        return col_lower, col_upper, row_lower, row_upper, cost, offset
+
+    def refresh(self) -> None:
+        """Push the model's current parameter values to HiGHS (same structure assumed)."""
+        if not self.refreshable:
+            raise RuntimeError("this model cannot be updated in place; rebuild it")
+        col_lower, col_upper, row_lower, row_upper, cost, offset = self._numbers()
+        n, m = self.n_cols, self.n_rows
+        cols, rows = np.arange(n, dtype=np.int32), np.arange(m, dtype=np.int32)
+        if n:
+            self.h.changeColsBounds(n, cols, col_lower, col_upper)
+            self.h.changeColsCost(n, cols, cost)
+        if m:
+            self.h.changeRowsBounds(m, rows, row_lower, row_upper)
+        self.h.changeObjectiveOffset(offset)
+        lp = self.compiled.lp  # kept in step: extraction reads row bounds from it
+        lp.col_lower_, lp.col_upper_, lp.col_cost_ = col_lower, col_upper, cost
+        lp.row_lower_, lp.row_upper_, lp.offset_ = row_lower, row_upper, offset
+
+    def set_objective(self, cost: np.ndarray, offset: float = 0.0) -> None:
+        """Replace the objective (minimised) over the model's own and added columns."""
+        n = self.n_cols + self.added_cols
+        full = np.zeros(n)
+        full[: len(cost)] = cost
+        self.h.changeColsCost(n, np.arange(n, dtype=np.int32), full)
+        self.h.changeObjectiveOffset(offset)
+
+    def add_columns(
+        self, lower: np.ndarray, upper: np.ndarray, *, integer: bool, names: list[str]
+    ) -> np.ndarray:
+        """Add columns (zero cost, in no row yet); returns their positions."""
+        k = len(names)
+        start = self.n_cols + self.added_cols
+        self.h.addCols(
+            k,
+            np.zeros(k),
+            lower,
+            upper,
+            0,
+            np.zeros(0, np.int32),
+            np.zeros(k, np.int32),
+            np.zeros(0),
+        )
+        positions = np.arange(start, start + k, dtype=np.int32)
+        if integer and k:
+            self.h.changeColsIntegrality(k, positions, np.full(k, highspy.HighsVarType.kInteger))
+        for j, name in zip(positions, names, strict=True):
+            self.h.passColName(int(j), name)
+        self.added_cols += k
+        return positions
+
+    def add_row(
+        self, columns: np.ndarray, values: np.ndarray, lower: float, upper: float, name: str
+    ) -> int:
+        """Add one row ``lower <= values . x[columns] <= upper``; returns its position."""
+        keep = values != 0
+        idx, val = np.asarray(columns, np.int32)[keep], np.asarray(values, float)[keep]
+        self.h.addRow(lower, upper, len(idx), idx, val)
+        row = self.n_rows + self.added_rows
+        self.h.passRowName(row, name)
+        self.added_rows += 1
+        return row
+
+    def set_row_bounds(self, row: int, lower: float, upper: float) -> None:
+        self.h.changeRowBounds(row, lower, upper)
+
+    def set_col_bounds(self, columns: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        self.h.changeColsBounds(len(columns), np.asarray(columns, np.int32), lower, upper)
+
+    def solve(self, options: SolverOptions | None = None) -> SolveResult:
+        """Solve as the model stands now; vectors cut back to the compiled model's own."""
+        options = options or self.options
+        self.h.setOptionValue("time_limit", float(options.time_limit_s))
+        self.h.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
+        t1 = time.perf_counter()
+        wall_stopped = _run(self.h, options.time_limit_s)
+        t2 = time.perf_counter()
+        result = _classify(self.h, self.compiled, options, wall_stopped)
+        result.seconds = {"handoff": 0.0, "solve": t2 - t1}
+        if result.col_values is not None and result.row_values is not None:
+            result.extra_values = result.col_values[self.n_cols :]
+            result.col_values = result.col_values[: self.n_cols]
+            result.row_values = result.row_values[: self.n_rows]
+        return result
+
+    def fixed_integer_duals(self, col_values: np.ndarray) -> tuple[np.ndarray, float] | None:
+        """Row duals of the LP with every integer column fixed at ``col_values``.
+
+        The objective's change per unit increase of each row's bound, for the model's
+        own rows; None when that LP does not solve to optimality.
+        """
+        lp = _new_highs()
+        lp.passModel(self.compiled.lp)
+        n = self.n_cols
+        integer = np.array(
+            [t == highspy.HighsVarType.kInteger for t in self.compiled.lp.integrality_], bool
+        )
+        cols = np.flatnonzero(integer).astype(np.int32)
+        if len(cols):
+            fixed = np.round(col_values[cols])
+            lp.changeColsBounds(len(cols), cols, fixed, fixed)
+            lp.changeColsIntegrality(
+                n, np.arange(n, dtype=np.int32), np.full(n, highspy.HighsVarType.kContinuous)
+            )
+        lp.run()
+        if not str(lp.getModelStatus()).endswith("kOptimal"):
+            return None
+        solution = lp.getSolution()
+        return np.array(solution.row_dual, dtype=float), float(
+            lp.getInfo().objective_function_value
+        )

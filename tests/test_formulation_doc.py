@@ -14,6 +14,7 @@ from posture.model import build_model
 DOC = ROOT / "models" / "formulation.md"
 KINDS = {
     "Set": pyo.Set,
+    "Param": pyo.Param,
     "Variable": pyo.Var,
     "Expression": pyo.Expression,
     "Constraint": pyo.Constraint,
@@ -31,7 +32,13 @@ def documented() -> dict[str, set[str]]:
 
 
 def built(elastic: bool) -> dict[str, set[str]]:
-    study = posture.load(FIXTURES / "tiny.yaml", sets=["budget={limit_musd: 100.0, source: test}"])
+    study = posture.load(
+        FIXTURES / "tiny.yaml",
+        sets=[
+            "budget={limit_musd: 100.0, source: test}",
+            "persistence={max_turbulence: 50.0, source: test}",
+        ],
+    )
     model = build_model(build_model_data(study.study), elastic=elastic)
     names: dict[str, set[str]] = {kind: set() for kind in KINDS}
     for kind, ctype in KINDS.items():
