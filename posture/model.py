@@ -437,14 +437,18 @@ def theatre_criterion(theatre: str) -> str:
     return "shortfall." + theatre
 
 
+def criterion_names(data: ModelData) -> list[str]:
+    """The criteria a trade-off can use, in order: whole-study ones, then per theatre."""
+    return ["shortfall", "cost", "turbulence", *map(theatre_criterion, data.theatres)]
+
+
 def define_criteria(m: pyo.ConcreteModel, data: ModelData) -> None:
     """Each quantity a trade-off can be drawn between, as an inactive objective.
 
     ``shortfall`` is the weighted shortfall (risk), ``cost`` and ``turbulence`` the
     objective's other terms, ``shortfall.<theatre>`` one theatre's weighted shortfall.
     """
-    names = ["shortfall", "cost", "turbulence", *map(theatre_criterion, data.theatres)]
-    m.CRITERIA = pyo.Set(initialize=names, ordered=True)
+    m.CRITERIA = pyo.Set(initialize=criterion_names(data), ordered=True)
     by_theatre: dict[str, list[Pair]] = defaultdict(list)
     for q in data.requirements:
         by_theatre[q[0]].append(q)

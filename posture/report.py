@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from posture.load import ResolvedStudy
 from posture.run import RunResult
 from posture.writer import RunFiles
 
@@ -72,13 +73,18 @@ def summary_of(result: RunResult) -> dict[str, Any]:
     }
 
 
-def resolved_inputs_yaml(result: RunResult) -> str:
+def resolved_yaml(resolved: ResolvedStudy) -> str:
     """The study exactly as solved (scenario and overrides applied), as YAML."""
     header = (
-        f"# Resolved inputs: scenario {result.resolved.scenario or 'base'}; "
-        f"overrides {list(result.resolved.overrides)}\n"
+        f"# Resolved inputs: scenario {resolved.scenario or 'base'}; "
+        f"overrides {list(resolved.overrides)}\n"
     )
-    return header + yaml.safe_dump(result.resolved.data, sort_keys=False, allow_unicode=True)
+    return header + yaml.safe_dump(resolved.data, sort_keys=False, allow_unicode=True)
+
+
+def resolved_inputs_yaml(result: RunResult) -> str:
+    """The resolved inputs of a solve run."""
+    return resolved_yaml(result.resolved)
 
 
 def run_files(result: RunResult) -> RunFiles:

@@ -314,12 +314,16 @@ def _linear(
     """Coefficients of a linear Pyomo expression over the compiled columns, and its constant."""
     repn = generate_standard_repn(expr, compute_values=True, quadratic=False)
     vector = np.zeros(len(compiled.columns))
+    constant = float(repn.constant)
     for var, coef in zip(repn.linear_vars, repn.linear_coefs, strict=True):
         col = position.get(id(var))
-        if col is None:  # a variable the compiler dropped (fixed, or in no row): never here
-            raise ValueError(f"{var.name} is not a column of the compiled model")
-        vector[col] += float(coef)
-    return vector, float(repn.constant)
+        if col is None:
+            # In no row and not in the objective (e.g. a shortfall with no target): the
+            # model leaves it at its lower bound, so the criterion counts that value.
+            constant += float(coef) * float(var.lb or 0.0)
+        else:
+            vector[col] += float(coef)
+    return vector, constant
 
 
 def criterion_vectors(compiled: CompiledModel) -> dict[str, tuple[np.ndarray, float]]:
