@@ -49,6 +49,7 @@ app = typer.Typer(
     help="Force-posture optimization: where scarce assets sit and what each choice costs.",
 )
 
+
 @app.command()
 def validate(study: StudyArg) -> None:
     """Check a study and every scenario in it without solving."""

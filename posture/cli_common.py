@@ -72,9 +72,7 @@ def solver_options(resolved: ResolvedStudy, **changes: Any) -> SolverOptions:
     """The study's solver options with command-line overrides (None = keep), or exit 2."""
     given = {k: v for k, v in changes.items() if v is not None}
     try:
-        return resolved.study.solver.model_validate(
-            {**resolved.study.solver.model_dump(), **given}
-        )
+        return resolved.study.solver.model_validate({**resolved.study.solver.model_dump(), **given})
     except Exception as exc:  # pydantic range errors on the command-line values
         err(f"invalid solver option: {exc}")
         raise typer.Exit(EXIT_USAGE) from None
