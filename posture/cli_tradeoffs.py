@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from posture.load import ResolvedStudy
     from posture.writer import RunFiles
 
-EXIT_INFEASIBLE, EXIT_FEASIBLE = 4, 10
+EXIT_INFEASIBLE, EXIT_SOLVER, EXIT_FEASIBLE = 4, 7, 10
 T = TypeVar("T")
 
 
@@ -167,9 +167,217 @@ def frontier(
     raise typer.Exit(0 if result.status is SolveStatus.OPTIMAL else EXIT_FEASIBLE)
 
 
+ParamOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--param",
+        help="Grid axis, path=v1,v2,... or path=start:stop:step (repeatable; all "
+        "combinations are solved), e.g. requirements.korea.air_missile_defence.floor=4:10:2.",
+    ),
+]
+SampleOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--sample",
+        help="Uncertain input, path=uniform(lo,hi) | normal(mean,sd) | triangular(lo,mode,hi) "
+        "| randint(lo,hi) | choice(a,b,...) (repeatable; with --samples).",
+    ),
+]
+
+
+def sweep(
+    study: StudyArg,
+    params: ParamOpt = None,
+    samples_from: SampleOpt = None,
+    samples: Annotated[int, typer.Option(help="Monte Carlo points to draw.")] = 100,
+    seed: Annotated[int, typer.Option(help="Random seed for --sample draws.")] = 0,
+    workers: Annotated[int, typer.Option(help="Local worker processes.")] = 1,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address, e.g. tcp://10.0.0.5:8786.")
+    ] = None,
+    rebuild: Annotated[
+        bool, typer.Option(help="Rebuild the model for every point (for comparison).")
+    ] = False,
+    scenario: ScenarioOpt = None,
+    sets: SetOpt = None,
+    out: OutOpt = None,
+    time_limit: TimeLimitOpt = None,
+    gap: GapOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Solve a grid (--param) or Monte Carlo sample (--sample) of what-ifs; one tidy table."""
+    from posture.load import read_study_files
+    from posture.sweep import grid_points, parse_axis, parse_sampler, plan_points, sample_points
+
+    if bool(params) == bool(samples_from):
+        err("give --param axes (a grid) or --sample distributions (Monte Carlo), not both")
+        raise typer.Exit(2)
+    if workers < 1 or samples < 1:
+        err("--workers and --samples must be at least 1")
+        raise typer.Exit(2)
+    try:
+        files = read_study_files(study)
+        base = load_or_exit(study, scenario, sets)
+        if params:
+            assignments = grid_points([parse_axis(t, k) for k, t in enumerate(params, 1)])
+        else:
+            drawn = [parse_sampler(t, k) for k, t in enumerate(samples_from or [], 1)]
+            assignments = sample_points(drawn, samples, seed, base.data)
+        resolved, points = plan_points(files, scenario, sets or [], assignments)
+    except InputError as exc:
+        fail_input(exc)
+    options = _options(resolved, time_limit, gap)
+    _run_sweep(resolved, points, options, workers, scheduler, rebuild, out, quiet, seed)
+
+
+def _run_sweep(
+    resolved: ResolvedStudy,
+    points: list[Any],
+    options: Any,
+    workers: int,
+    scheduler: str | None,
+    rebuild: bool,
+    out: Path | None,
+    quiet: bool,
+    seed: int,
+) -> None:
+    from rich.progress import Progress
+
+    from posture.charts import sweep_chart
+    from posture.distribute import ClusterUnavailable, TaskFailed
+    from posture.sweep import run_sweep
+    from posture.tradeoff_report import tradeoff_files
+
+    try:
+        with Progress(transient=True, disable=quiet) as progress:
+            task = progress.add_task("solving", total=len(points))
+            result = _guarded(
+                lambda: run_sweep(
+                    points,
+                    options,
+                    workers=workers,
+                    scheduler=scheduler,
+                    in_place=not rebuild,
+                    on_progress=lambda n: progress.advance(task, n),
+                )
+            )
+    except (ClusterUnavailable, TaskFailed, ValueError) as exc:
+        err(f"sweep failed: {exc}; nothing was written.")
+        raise typer.Exit(EXIT_SOLVER) from None
+    table = result.table
+    solved = int(table["status"].isin(["optimal", "feasible"]).sum())
+    headline = (
+        f"SWEEP - scenario {resolved.scenario or 'base'}: {len(points) - 1} points "
+        f"(+ point 0, the unchanged study), {solved} with a plan, in {result.seconds:.1f} s = "
+        f"{result.points_per_second:.1f} points/s; {result.in_place} re-solved in place, "
+        f"{result.rebuilt} built"
+    )
+    swept = [c for c in table.columns[1 : 1 + len(points[-1].assignments)]]
+    measures = [m for m in ("objective", "shortfall", "cost", "turbulence") if m in table]
+    numeric = len(swept) > 0 and pd_numeric(table[swept[0]].iloc[1:])
+    charts = (
+        {
+            "sweep.svg": sweep_chart(
+                table.iloc[1:].astype({swept[0]: float}), swept[0], measures, headline
+            )
+        }
+        if numeric
+        else {}
+    )
+    files = tradeoff_files(
+        resolved,
+        options,
+        command="sweep",
+        headline=headline,
+        tables={"sweep": table},
+        figures={
+            "points": len(points) - 1,
+            "with_plan": solved,
+            "points_per_second": round(result.points_per_second, 3),
+            "in_place": result.in_place,
+            "rebuilt": result.rebuilt,
+            "workers": workers,
+            "scheduler": scheduler,
+            "seed": seed,
+            "seconds": {"sweep": round(result.seconds, 6)},
+        },
+        charts=charts,
+    )
+    run_dir = _write(resolved, "sweep", files, out)
+    typer.echo(headline)
+    if not quiet:
+        _show("Sweep (first rows)", table, ["point", *swept, "status", *measures], limit=15)
+    typer.echo(f"Run folder: {run_dir}")
+    limited = bool(table["status"].isin(["feasible", "no_solution"]).any())
+    raise typer.Exit(EXIT_FEASIBLE if limited else 0)
+
+
+def pd_numeric(values: Any) -> bool:
+    """True when every value of a column parses as a number."""
+    try:
+        [float(v) for v in values]
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def marginal(
+    study: StudyArg,
+    scenario: ScenarioOpt = None,
+    sets: SetOpt = None,
+    out: OutOpt = None,
+    time_limit: TimeLimitOpt = None,
+    gap: GapOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Value of one more unit of each asset and source, and the price of each hard rule."""
+    resolved = load_or_exit(study, scenario, sets)
+    options = _options(resolved, time_limit, gap)
+    from posture.marginal import marginal_values
+    from posture.tradeoff_report import tradeoff_files
+
+    result = _guarded(lambda: marginal_values(resolved, options))
+    if result.objective is None:
+        err(
+            f"no marginal values: the study itself is {result.status.value} ({result.highs_status})"
+        )
+        raise typer.Exit(EXIT_INFEASIBLE)
+    table = result.marginal_values
+    headline = (
+        f"MARGINAL VALUES - scenario {resolved.scenario or 'base'}: objective "
+        f"{result.objective:.6g}, {len(table)} what-ifs ({result.updates} re-solved in place, "
+        f"{result.rebuilds} built); value = objective saved by one more unit, or a rule's price"
+    )
+    files = tradeoff_files(
+        resolved,
+        options,
+        command="marginal",
+        headline=headline,
+        tables=result.tables,
+        figures={
+            "status": result.status.value,
+            "objective": result.objective,
+            "lp_objective_integers_fixed": result.lp_objective,
+            "what_ifs": len(table),
+            "in_place": result.updates,
+            "rebuilt": result.rebuilds,
+            "seconds": {k: round(v, 6) for k, v in result.seconds.items()},
+        },
+    )
+    run_dir = _write(resolved, "marginal", files, out)
+    typer.echo(headline)
+    if not quiet:
+        _show("Largest values", table, ["kind", "item", "value", "status", "location"], limit=20)
+    typer.echo(f"Run folder: {run_dir}")
+    failed = bool(table["status"].isin(["feasible", "no_solution", "error"]).any())
+    raise typer.Exit(EXIT_FEASIBLE if failed else 0)
+
+
 def register(app: typer.Typer) -> None:
     """Add the trade-off commands to the app."""
+    app.command()(marginal)
     app.command()(frontier)
+    app.command()(sweep)
 
 
 __all__ = ["EXIT_INPUT", "register"]

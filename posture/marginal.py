@@ -21,7 +21,7 @@ open to the asset's units at that origin when ``destinations`` leaves it out
 (``models/formulation.md``: PLACEMENTS), so unlocking closes it, those units must
 leave, and a lock's price can be negative. Each row also carries the dual of
 its constraint rows in the LP with every integer fixed at the base optimum
-(:meth:`posture.solver.KeptModel.fixed_integer_duals`).
+(:meth:`posture.solver.KeptModel.lp_duals`), and its dual in the LP relaxation.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from posture.data import ModelData, build_model_data
 from posture.errors import KeyPath, Location, format_path
 from posture.extract import row_identity
 from posture.load import ResolvedStudy
-from posture.model import structure_key, theatre_criterion
+from posture.model import criterion_names, structure_key
 from posture.resolve import Resolver, Solved
 from posture.rules import index_label, rule_label, rule_path
 from posture.schema import SolverOptions, Study
@@ -58,8 +58,18 @@ BASE_COLUMNS = [
     "detail",
     "in_place",
     "lp_dual",
+    "relaxation_dual",
 ]
-DUAL_COLUMNS = ["family", "index", "rule", "key_path", "location", "activity", "dual"]
+DUAL_COLUMNS = [
+    "family",
+    "index",
+    "rule",
+    "key_path",
+    "location",
+    "activity",
+    "dual",
+    "relaxation_dual",
+]
 # Differences below this are solver residue, not value; rounding them away keeps the
 # sort (by value) stable across platforms.
 _DIGITS = 9
@@ -100,10 +110,6 @@ class MarginalResult:
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables to write, by their file names."""
         return {"marginal_values": self.marginal_values, "marginal_row_duals": self.row_duals}
-
-
-def _criterion_names(data: ModelData) -> list[str]:
-    return ["shortfall", "cost", "turbulence", *map(theatre_criterion, data.theatres)]
 
 
 def _setter(path: KeyPath, update: Callable[[Any], Any]) -> Edit:
@@ -271,13 +277,7 @@ def _outcome(solved: Solved) -> _Outcome:
         in_place=solved.in_place,
     )
     # Criteria are read now: the kept model's parameters change with the next variant.
-    try:
-        outcome.criteria = solved.criteria()
-    except ValueError as exc:
-        # posture.solver.criterion_vectors refuses a shortfall column the compiler
-        # dropped (a requirement with no target row and no objective weight); the
-        # objective stands, only the criterion deltas are lost.
-        outcome.detail += f"; criteria unavailable: {exc}"
+    outcome.criteria = solved.criteria()
     return outcome
 
 
@@ -304,18 +304,23 @@ def _difference(a: float | None, b: float | None) -> float:
 
 def _row_duals(
     solved: Solved, resolver: Resolver, resolved: ResolvedStudy
-) -> tuple[dict[Row, float], pd.DataFrame, float | None]:
-    """Duals of the base model's rows with every integer fixed at the base optimum."""
+) -> tuple[dict[Row, float], dict[Row, float], pd.DataFrame, float | None]:
+    """Duals of the base model's rows: with every integer fixed at the base optimum, and
+    in the LP relaxation."""
     kept, compiled, x = resolver.kept, solved.compiled, solved.result.col_values
-    found = None if kept is None or compiled is None or x is None else kept.fixed_integer_duals(x)
+    found = None if kept is None or compiled is None or x is None else kept.lp_duals(x)
+    relaxed = None if kept is None else kept.lp_duals(None)
     if found is None or compiled is None or solved.result.row_values is None:
-        return {}, pd.DataFrame(columns=DUAL_COLUMNS), None
+        return {}, {}, pd.DataFrame(columns=DUAL_COLUMNS), None
     duals, lp_objective = found
+    relaxed_duals = relaxed[0] if relaxed is not None else [NAN] * len(duals)
     by_row: dict[Row, float] = {}
+    by_row_relaxed: dict[Row, float] = {}
     records = []
     for i, (dual, activity) in enumerate(zip(duals, solved.result.row_values, strict=True)):
         family, idx = row_identity(compiled, i)
         by_row[family, idx] = float(dual) + 0.0  # + 0.0 turns HiGHS's -0.0 into 0.0
+        by_row_relaxed[family, idx] = float(relaxed_duals[i]) + 0.0
         path = rule_path(family, idx)
         where = resolved.index.value(path) if path else None
         records.append(
@@ -327,9 +332,10 @@ def _row_duals(
                 "location": str(where) if where else "",
                 "activity": float(activity),
                 "dual": by_row[family, idx],
+                "relaxation_dual": by_row_relaxed[family, idx],
             }
         )
-    return by_row, pd.DataFrame(records, columns=DUAL_COLUMNS), lp_objective
+    return by_row, by_row_relaxed, pd.DataFrame(records, columns=DUAL_COLUMNS), lp_objective
 
 
 def _lp_dual(what: WhatIf, duals: dict[Row, float]) -> float:
@@ -361,7 +367,9 @@ def marginal_values(resolved: ResolvedStudy, options: SolverOptions) -> Marginal
     and a source with no activation (none available, or beyond the deadline) has no
     availability row. Every decision variable is an integer, so with integers fixed
     only the shortfall columns are free: duals of hard rules are then 0 (degenerate,
-    not a price) and the re-solve ``value`` is the number to read.
+    not a price) and the re-solve ``value`` is the number to read. ``relaxation_dual``
+    is the same row's dual in the LP relaxation (integrality dropped): a local price
+    of the rule in the continuous model, an indication rather than a MIP value.
 
     A what-if that is infeasible, stops without a plan, fails validation or fails to
     solve keeps its status (``error`` with the reason in ``detail`` for the latter
@@ -372,7 +380,7 @@ def marginal_values(resolved: ResolvedStudy, options: SolverOptions) -> Marginal
     resolver = Resolver(options)
     base_solved = resolver.solve(data)
     base = _outcome(base_solved)
-    duals, dual_table, lp_objective = _row_duals(base_solved, resolver, resolved)
+    duals, relaxed, dual_table, lp_objective = _row_duals(base_solved, resolver, resolved)
     t1 = time.perf_counter()
 
     changes = what_ifs(resolved, data)
@@ -403,7 +411,7 @@ def marginal_values(resolved: ResolvedStudy, options: SolverOptions) -> Marginal
         except Exception as exc:  # a failing re-solve is reported in its row, not raised
             outcomes[i] = _failed(exc)
 
-    names = _criterion_names(data)
+    names = criterion_names(data)
     records = []
     for i, what in enumerate(changes):
         out = outcomes[i]
@@ -420,6 +428,7 @@ def marginal_values(resolved: ResolvedStudy, options: SolverOptions) -> Marginal
             "detail": out.detail,
             "in_place": out.in_place,
             "lp_dual": _lp_dual(what, duals),
+            "relaxation_dual": _lp_dual(what, relaxed),
         }
         for name in names:
             record["delta_" + name] = _difference(out.criteria.get(name), base.criteria.get(name))

@@ -465,11 +465,13 @@ class KeptModel:
             result.row_values = result.row_values[: self.n_rows]
         return result
 
-    def fixed_integer_duals(self, col_values: np.ndarray) -> tuple[np.ndarray, float] | None:
-        """Row duals of the LP with every integer column fixed at ``col_values``.
+    def lp_duals(self, fix_at: np.ndarray | None) -> tuple[np.ndarray, float] | None:
+        """Row duals of an LP made from the compiled model, and its objective.
 
-        The objective's change per unit increase of each row's bound, for the model's
-        own rows; None when that LP does not solve to optimality.
+        With ``fix_at``, every integer column is fixed at its value there (the LP
+        around a MIP optimum); without, integrality is dropped (the LP relaxation).
+        A dual is the objective's change per unit increase of the row's bound, for the
+        model's own rows; None when the LP does not solve to optimality.
         """
         lp = _new_highs()
         lp.passModel(self.compiled.lp)
@@ -478,16 +480,15 @@ class KeptModel:
             [t == highspy.HighsVarType.kInteger for t in self.compiled.lp.integrality_], bool
         )
         cols = np.flatnonzero(integer).astype(np.int32)
-        if len(cols):
-            fixed = np.round(col_values[cols])
+        if fix_at is not None and len(cols):
+            fixed = np.round(fix_at[cols])
             lp.changeColsBounds(len(cols), cols, fixed, fixed)
-            lp.changeColsIntegrality(
-                n, np.arange(n, dtype=np.int32), np.full(n, highspy.HighsVarType.kContinuous)
-            )
+        if n:
+            continuous = np.full(n, highspy.HighsVarType.kContinuous)
+            lp.changeColsIntegrality(n, np.arange(n, dtype=np.int32), continuous)
         lp.run()
         if not str(lp.getModelStatus()).endswith("kOptimal"):
             return None
         solution = lp.getSolution()
-        return np.array(solution.row_dual, dtype=float), float(
-            lp.getInfo().objective_function_value
-        )
+        objective = float(lp.getInfo().objective_function_value)
+        return np.array(solution.row_dual, dtype=float), objective
