@@ -314,3 +314,17 @@ def test_checker_imports_no_model_solver_or_table_code() -> None:
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_persistence_cap_is_checked(runs: dict[str, Path]) -> None:
+    data = parse_yaml_file(runs["tiny"] / "resolved_inputs.yaml").data
+    data["persistence"] = {"max_turbulence": 2.0, "source": "test"}
+    study = Study.model_validate(data)
+    place = {("patriot", "korea", "korea"): 2.0, ("patriot", "korea", "middle_east"): 2.0}
+    place[("patriot", "conus", "middle_east")] = 1.0
+    # Three batteries moved (turbulence 3) where the cap allows 2.
+    report = check_solution(study, place, {}, {("cheongung", "korea"): 2.0}, None)
+    assert rules(report) == {"turbulence_cap"}, report.format()
+    kept = {("patriot", "korea", "korea"): 3.0, ("patriot", "korea", "middle_east"): 1.0}
+    kept[("patriot", "conus", "middle_east")] = 1.0
+    assert check_solution(study, kept, {}, {("cheongung", "korea"): 1.0}, None).ok

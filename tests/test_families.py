@@ -75,6 +75,11 @@ CASES: dict[str, tuple[dict[str, Any], float]] = {
         },
         120.2,
     ),
+    # turbulence_cap 2 (the unconstrained optimum moves 3 batteries, turbulence 3): two move,
+    # the CONUS one and one from Korea with its backfill, ME short 1: 5.1 + 15.1 + 100
+    "turbulence_cap": ({"persistence": {"max_turbulence": 2.0, "source": SRC}}, 120.2),
+    # turbulence_cap 1: only the cheapest move, the CONUS battery: 5.1 + 2 x 100
+    "turbulence_cap_one_move": ({"persistence": {"max_turbulence": 1.0, "source": SRC}}, 205.1),
     # personnel_floor 360 in Korea = 4 x 90: no battery may leave
     "personnel_floor": ({"personnel": {"korea": {"floor": 360, "source": SRC}}}, 205.1),
     # personnel_cap 180 in the ME: two batteries there at most, short 1

@@ -67,3 +67,25 @@ def test_elastic_components_only_in_elastic_model() -> None:
     assert not any(n.endswith("_violation") for n in plain["Variable"])
     assert "total_violation" not in plain["Objective"]
     assert "total" not in built(True)["Objective"]
+
+
+TRADEOFFS = ROOT / "models" / "tradeoffs.md"
+# A row or column name given to HiGHS by the trade-off code: "family[" + index + "]".
+NAMED = re.compile(r'"([a-z_]+)\["')
+
+
+def test_tradeoff_families_documented_and_built_once() -> None:
+    """Every row/column family in models/tradeoffs.md is named in exactly one place in
+    the code, and every family the code names is documented there."""
+    documented = {
+        name
+        for kind, name in re.findall(r"^### (\w+) `(\w+)`", TRADEOFFS.read_text(), flags=re.M)
+        if kind in ("Constraint", "Variable")
+    }
+    built: dict[str, int] = {}
+    for path in (ROOT / "posture").glob("*.py"):
+        for name in NAMED.findall(path.read_text()):
+            built[name] = built.get(name, 0) + 1
+    assert "epsilon_constraint" in documented
+    assert documented == set(built), (documented - set(built), set(built) - documented)
+    assert all(count == 1 for count in built.values()), built
