@@ -46,6 +46,10 @@ if TYPE_CHECKING:
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
+    # Plain help and usage errors: Typer's rich formatting imports rich and markdown-it
+    # and triples the start-up time of `posture --help` (issue 5 measures this).
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
     help="Force-posture optimization: where scarce assets sit and what each choice costs.",
 )
 
