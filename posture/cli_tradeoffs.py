@@ -373,8 +373,79 @@ def marginal(
     raise typer.Exit(EXIT_FEASIBLE if failed else 0)
 
 
+def _fraction(text: str) -> float:
+    """``5%`` or ``0.05`` as 0.05; a usage error otherwise."""
+    raw = text.strip()
+    try:
+        value = float(raw[:-1]) / 100 if raw.endswith("%") else float(raw)
+    except ValueError:
+        value = float("nan")
+    if not (value >= 0 and value < float("inf")):
+        err(f"--within: expected a percentage such as 5% or a fraction such as 0.05, got {text!r}")
+        raise typer.Exit(2)
+    return value
+
+
+def alternatives(
+    study: StudyArg,
+    within: Annotated[
+        str, typer.Option(help="Slack over the optimum's objective: 5% or 0.05.")
+    ] = "5%",
+    count: Annotated[int, typer.Option(help="Alternatives to find.")] = 5,
+    scenario: ScenarioOpt = None,
+    sets: SetOpt = None,
+    out: OutOpt = None,
+    time_limit: TimeLimitOpt = None,
+    gap: GapOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Postures as different as possible from each other, all within a slack of the optimum."""
+    fraction = _fraction(within)
+    if count < 1:
+        err("--count must be at least 1")
+        raise typer.Exit(2)
+    resolved = load_or_exit(study, scenario, sets)
+    options = _options(resolved, time_limit, gap)
+    from posture.alternatives import find_alternatives
+    from posture.tradeoff_report import tradeoff_files
+
+    result = _guarded(lambda: find_alternatives(resolved, options, within=fraction, count=count))
+    if result.objective is None:
+        err(result.note)
+        raise typer.Exit(EXIT_INFEASIBLE)
+    headline = (
+        f"ALTERNATIVES - scenario {resolved.scenario or 'base'}: optimum {result.objective:.6g}; "
+        f"{result.note}"
+    )
+    files = tradeoff_files(
+        resolved,
+        options,
+        command="alternatives",
+        headline=headline,
+        tables=result.tables,
+        figures={
+            "status": result.status.value,
+            "objective": result.objective,
+            "within": fraction,
+            "requested": count,
+            "found": result.found,
+            "exhausted": result.exhausted,
+            "stopped": result.stopped,
+            "seconds": {k: round(v, 6) for k, v in result.seconds.items()},
+        },
+    )
+    run_dir = _write(resolved, "alternatives", files, out)
+    typer.echo(headline)
+    if not quiet:
+        _show("Postures (rank 0 is the optimum)", result.tables["alternatives"])
+        _show("What differs", result.tables["alternatives_differences"], limit=30)
+    typer.echo(f"Run folder: {run_dir}")
+    raise typer.Exit(EXIT_FEASIBLE if result.stopped else 0)
+
+
 def register(app: typer.Typer) -> None:
     """Add the trade-off commands to the app."""
+    app.command()(alternatives)
     app.command()(marginal)
     app.command()(frontier)
     app.command()(sweep)
