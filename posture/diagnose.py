@@ -18,6 +18,7 @@ from posture.errors import Diagnostic
 from posture.extract import Solution
 from posture.overlay import SourceIndex
 from posture.rules import index_label, rule_label, rule_path
+from posture.schema import Study
 
 VIOLATION_SUFFIX = "_violation"
 _TOL = 1e-6
@@ -200,6 +201,39 @@ def iis_conflicts(
                 unit,
                 Diagnostic(
                     f"conflicting rule: {rule_label(family, idx)} ({fix})", index.value(path), path
+                ),
+            )
+        )
+    return found
+
+
+def supply_conflicts(
+    added: dict[tuple[str, object], int], index: SourceIndex, study: Study
+) -> list[Conflict]:
+    """The verified "or add units" answer: one line per holding or source to grow."""
+    found = []
+    for (family, idx), n in sorted(added.items(), key=lambda kv: (kv[0][0], index_label(kv[0][1]))):
+        path = rule_path(family, idx)
+        if family == "units_added":
+            a, o = (str(part) for part in idx)  # type: ignore[attr-defined]
+            asset = study.assets[a]
+            have = asset.inventory[o]
+            what = f"{n} more {asset.unit}{'s' if n != 1 else ''} of {asset.name} at {o}"
+        else:
+            source = study.replacement_sources[str(idx)]
+            have = source.available
+            what = f"{n} more {source.name} (replacement source {idx})"
+        found.append(
+            Conflict(
+                family,
+                idx,
+                float(n),
+                "units",
+                Diagnostic(
+                    f"or, keeping every rule, add {what}: {have} -> {have + n}",
+                    index.value(path),
+                    path,
+                    hint="the fewest units that make the study feasible, checked by solving it with them",
                 ),
             )
         )

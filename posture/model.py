@@ -186,20 +186,37 @@ def define_sets(m: pyo.ConcreteModel, data: ModelData) -> None:
     m.BASING_LIMITS = pyo.Set(initialize=data.basing_limits, dimen=2, ordered=True)
 
 
-def define_variables(m: pyo.ConcreteModel, data: ModelData) -> None:
+def _headroom(units: float) -> int:
+    """Most units the supply re-solve may add to one holding or source."""
+    return max(1000, 10 * int(units))
+
+
+def define_variables(m: pyo.ConcreteModel, data: ModelData, supply: bool) -> None:
+    extra = {h: _headroom(v) if supply else 0 for h, v in data.inventory.items()}
+    more = {s: _headroom(v) if supply else 0 for s, v in data.available.items()}
     m.place = pyo.Var(
         m.PLACEMENTS,
         domain=pyo.NonNegativeIntegers,
-        bounds=lambda _, a, o, t: (0, m.units_held[a, o]),
+        bounds=lambda _, a, o, t: (0, m.units_held[a, o] + extra[a, o]),
     )
     m.reserve = pyo.Var(
-        m.HOLDINGS, domain=pyo.NonNegativeIntegers, bounds=lambda _, a, o: (0, m.units_held[a, o])
+        m.HOLDINGS,
+        domain=pyo.NonNegativeIntegers,
+        bounds=lambda _, a, o: (0, m.units_held[a, o] + extra[a, o]),
     )
     m.activated = pyo.Var(
         m.ACTIVATIONS,
         domain=pyo.NonNegativeIntegers,
-        bounds=lambda _, s, t: (0, m.units_available[s]),
+        bounds=lambda _, s, t: (0, m.units_available[s] + more[s]),
     )
+    if supply:
+        m.units_added = pyo.Var(
+            m.HOLDINGS, domain=pyo.NonNegativeIntegers, bounds=lambda _, a, o: (0, extra[a, o])
+        )
+        sources = sorted({s for s, _ in data.activations})
+        m.sources_added = pyo.Var(
+            sources, domain=pyo.NonNegativeIntegers, bounds=lambda _, s: (0, more[s])
+        )
     m.shortfall = pyo.Var(m.REQUIREMENTS, domain=pyo.NonNegativeReals)
 
 
@@ -232,6 +249,11 @@ def define_expressions(m: pyo.ConcreteModel, data: ModelData, ix: _Index) -> Non
     )
 
 
+def _added(m: pyo.ConcreteModel, a: str, o: str) -> Any:
+    """Units the supply re-solve adds to holding (a, o); 0 in every other model."""
+    return m.units_added[a, o] if hasattr(m, "units_added") else 0
+
+
 def add_inventory(m: pyo.ConcreteModel, data: ModelData, ix: _Index) -> None:
     by_holding: dict[tuple[str, str], list[Placement]] = defaultdict(list)
     for p in data.placements:
@@ -239,7 +261,8 @@ def add_inventory(m: pyo.ConcreteModel, data: ModelData, ix: _Index) -> None:
     m.inventory = pyo.Constraint(
         m.HOLDINGS,
         rule=lambda _, a, o: (
-            sum(m.place[p] for p in by_holding[a, o]) + m.reserve[a, o] == m.units_held[a, o]
+            sum(m.place[p] for p in by_holding[a, o]) + m.reserve[a, o]
+            == m.units_held[a, o] + _added(m, a, o)
         ),
     )
 
@@ -255,7 +278,9 @@ def add_locked_units(m: pyo.ConcreteModel, data: ModelData, elastic: bool) -> No
         h = data.home[o]
         held = m.place[a, o, h] if h is not None else m.reserve[a, o]
         slack = m.locked_units_violation[a, o] if elastic else 0
-        return held + slack >= m.units_locked[a, o]
+        # A holding locked whole (movable: false) stays locked whole when units are added.
+        added = _added(m, a, o) if lock >= data.inventory[a, o] else 0
+        return held + slack >= m.units_locked[a, o] + added
 
     m.locked_units = pyo.Constraint(m.HOLDINGS, rule=rule)
 
@@ -305,7 +330,13 @@ def add_replacement_backfill(
         body = replaced + ratio * kept + slack
         if _constant(body):
             return pyo.Constraint.Skip
-        return body >= ratio * m.backfill_baseline[r, c]
+        # Units added at home raise the baseline the rule protects, as more inventory would.
+        grown = sum(
+            k * _added(m, a, o)
+            for k, (a, o, _) in ix.asset_terms.get((t, c), [])
+            if data.home[o] == t
+        )
+        return body >= ratio * (m.backfill_baseline[r, c] + grown)
 
     m.replacement_backfill = pyo.Constraint(m.BACKFILLS, rule=rule)
 
@@ -316,7 +347,10 @@ def add_source_availability(m: pyo.ConcreteModel, data: ModelData) -> None:
         by_source[z[0]].append(z)
     m.source_availability = pyo.Constraint(
         sorted(by_source),
-        rule=lambda _, s: sum(m.activated[z] for z in by_source[s]) <= m.units_available[s],
+        rule=lambda _, s: (
+            sum(m.activated[z] for z in by_source[s])
+            <= m.units_available[s] + (m.sources_added[s] if hasattr(m, "sources_added") else 0)
+        ),
     )
 
 
@@ -388,6 +422,13 @@ def add_turbulence_cap(m: pyo.ConcreteModel, data: ModelData, elastic: bool) -> 
 
 
 def define_objective(m: pyo.ConcreteModel, data: ModelData, elastic: bool) -> None:
+    if hasattr(m, "units_added"):
+        m.total_added = pyo.Objective(
+            expr=sum(m.units_added[h] for h in m.units_added)
+            + sum(m.sources_added[s] for s in m.sources_added),
+            sense=pyo.minimize,
+        )
+        return
     if not elastic:
         w = m.objective_weight
         m.total = pyo.Objective(
@@ -464,13 +505,22 @@ def define_criteria(m: pyo.ConcreteModel, data: ModelData) -> None:
     m.criterion.deactivate()
 
 
-def build_model(data: ModelData, *, elastic: bool = False) -> pyo.ConcreteModel:
-    """The whole model, families added in the formulation's order."""
-    m = pyo.ConcreteModel(name="posture_elastic" if elastic else "posture")
+def build_model(
+    data: ModelData, *, elastic: bool = False, supply: bool = False
+) -> pyo.ConcreteModel:
+    """The whole model, families added in the formulation's order.
+
+    ``elastic``: policy rules get violation variables (explaining infeasibility).
+    ``supply``: every rule stays hard but units may be added to holdings and sources,
+    fewest first (the "add one battery" answer for an infeasible study).
+    """
+    m = pyo.ConcreteModel(
+        name="posture_supply" if supply else "posture_elastic" if elastic else "posture"
+    )
     ix = _index(data)
     define_sets(m, data)
     define_parameters(m, data)
-    define_variables(m, data)
+    define_variables(m, data, supply)
     define_expressions(m, data, ix)
     add_inventory(m, data, ix)
     add_locked_units(m, data, elastic)

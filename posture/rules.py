@@ -35,6 +35,8 @@ def rule_path(family: str, index: Index) -> KeyPath:
         "basing_capacity": ("basing", *i[:1], "capacity", *i[1:2]),
         "budget": ("budget", "limit_musd"),
         "turbulence_cap": ("persistence", "max_turbulence"),
+        "units_added": ("assets", *i[:1], "inventory", *i[1:2]),
+        "sources_added": ("replacement_sources", *i, "available"),
     }
     return paths.get(family, ())
 
@@ -54,6 +56,8 @@ def rule_label(family: str, index: Index) -> str:
         "basing_capacity": "{0} {1} basing within capacity",
         "budget": "move and activation costs within the budget",
         "turbulence_cap": "turbulence within the persistence cap",
+        "units_added": "add units of {0} at {1}",
+        "sources_added": "add units of replacement source {0}",
     }
     template = texts.get(family, family + " {0}")
     try:

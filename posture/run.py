@@ -6,6 +6,7 @@ This is the library's solve path; the CLI and the Python API both call
 
 from __future__ import annotations
 
+import copy
 import time
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -19,12 +20,13 @@ from posture.diagnose import (
     explain_elastic,
     iis_conflicts,
     impossible_rules,
+    supply_conflicts,
 )
 from posture.errors import Diagnostic
 from posture.extract import extract_solution, row_identity, violation_columns
 from posture.load import ResolvedStudy
 from posture.model import build_model
-from posture.schema import SolverOptions
+from posture.schema import SolverOptions, Study
 from posture.solver import (
     CompiledModel,
     SolveResult,
@@ -146,6 +148,42 @@ def _explain_infeasible(
     return explain_elastic(solution, resolved.index, units), notes
 
 
+def _with_added(resolved: ResolvedStudy, added: dict[tuple[str, object], int]) -> ModelData:
+    """The study with the suggested units added, as model data (for the verifying solve)."""
+    doc = copy.deepcopy(resolved.data)
+    for (family, idx), n in added.items():
+        if family == "units_added":
+            a, o = (str(part) for part in idx)  # type: ignore[attr-defined]
+            doc["assets"][a]["inventory"][o] += n
+        else:
+            doc["replacement_sources"][idx]["available"] += n
+    return build_model_data(Study.model_validate(doc))
+
+
+def _suggest_supply(
+    data: ModelData, resolved: ResolvedStudy, options: SolverOptions
+) -> list[Conflict]:
+    """The fewest units to add (to held assets and to sources) that make the study
+    feasible with every rule kept, confirmed by solving the study with them added."""
+    supply = compile_model(build_model(data, supply=True))
+    outcome = solve_compiled(supply, options)
+    if not outcome.status.has_solution:
+        return []
+    solution = extract_solution(supply, outcome)
+    added = {
+        (family, idx): round(value)
+        for family in ("units_added", "sources_added")
+        for idx, value in solution.values.get(family, {}).items()
+        if round(value) > 0
+    }
+    if not added:
+        return []
+    check = compile_model(build_model(_with_added(resolved, added)))
+    if not solve_compiled(check, options).status.has_solution:
+        return []  # the supply model's reading of the change was too kind: say nothing
+    return supply_conflicts(added, resolved.index, resolved.study)
+
+
 def solve_study(resolved: ResolvedStudy, options: SolverOptions | None = None) -> RunResult:
     """Build and solve the study's model; tables on success, a diagnosis otherwise."""
     options = options or resolved.study.solver
@@ -193,7 +231,8 @@ def solve_study(resolved: ResolvedStudy, options: SolverOptions | None = None) -
         conflicts, notes = _explain_infeasible(data, compiled, resolved, options)
         if conflicts:
             result.status = SolveStatus.INFEASIBLE
-        result.diagnosis = notes + [c.diagnostic for c in conflicts]
-        result.tables = {"infeasibility": conflicts_table(conflicts)}
+        additions = _suggest_supply(data, resolved, options) if conflicts else []
+        result.diagnosis = notes + [c.diagnostic for c in conflicts + additions]
+        result.tables = {"infeasibility": conflicts_table(conflicts + additions)}
     result.seconds["extract"] = time.perf_counter() - t2
     return result

@@ -169,3 +169,26 @@ def test_infeasible_only_by_integrality_is_said_honestly(
     assert all(d.location is not None for d in result.diagnosis)  # found by fuzzing
     assert set(result.tables["infeasibility"]["family"]) <= {"coverage_floor", "personnel_cap"}
     assert len(result.tables["infeasibility"]) >= 1
+
+
+def test_infeasible_study_gets_a_verified_add_units_answer(
+    tmp_path: Path, study_dict: dict[str, Any]
+) -> None:
+    # Only Korea's 4 batteries; the ME must hold 2. Each one leaving Korea needs a
+    # Cheongung-II backfill (ratio 1) and only 1 is available. Adding a Patriot in Korea
+    # does not help (it raises the baseline the rule protects); one more Cheongung-II does.
+    _set(study_dict, "assets.patriot.inventory", {"korea": 4})
+    _set(study_dict, "requirements.middle_east.amd.floor", 2.0)
+    _set(study_dict, "replacement_sources.cheongung.available", 1)
+    result = posture.solve(posture.load(write_study(tmp_path / "s.yaml", study_dict)))
+    assert result.status is SolveStatus.INFEASIBLE
+    table = result.tables["infeasibility"].set_index("family")
+    assert table.loc["sources_added", "violation"] == pytest.approx(1.0)
+    assert "units_added" not in table.index
+    (added,) = [d for d in result.diagnosis if d.path[:1] == ("replacement_sources",)]
+    assert "add 1 more Cheongung-II battery" in added.message and "1 -> 2" in added.message
+    assert added.location is not None and added.location.file.endswith("s.yaml")
+    # and the answer is right: with it, the study solves
+    _set(study_dict, "replacement_sources.cheongung.available", 2)
+    fixed = posture.solve(posture.load(write_study(tmp_path / "t.yaml", study_dict)))
+    assert fixed.status is SolveStatus.OPTIMAL

@@ -31,7 +31,7 @@ def documented() -> dict[str, set[str]]:
     return found
 
 
-def built(elastic: bool) -> dict[str, set[str]]:
+def built(elastic: bool, supply: bool = False) -> dict[str, set[str]]:
     study = posture.load(
         FIXTURES / "tiny.yaml",
         sets=[
@@ -39,7 +39,7 @@ def built(elastic: bool) -> dict[str, set[str]]:
             "persistence={max_turbulence: 50.0, source: test}",
         ],
     )
-    model = build_model(build_model_data(study.study), elastic=elastic)
+    model = build_model(build_model_data(study.study), elastic=elastic, supply=supply)
     names: dict[str, set[str]] = {kind: set() for kind in KINDS}
     for kind, ctype in KINDS.items():
         for component in model.component_objects(ctype, descend_into=True):
@@ -54,9 +54,9 @@ def built(elastic: bool) -> dict[str, set[str]]:
 def test_every_documented_component_is_built_and_every_built_one_documented() -> None:
     doc = documented()
     assert "coverage_floor" in doc["Constraint"] and "place" in doc["Variable"]
-    plain, elastic = built(False), built(True)
+    plain, elastic, supply = built(False), built(True), built(False, supply=True)
     for kind in KINDS:
-        both = plain[kind] | elastic[kind]
+        both = plain[kind] | elastic[kind] | supply[kind]
         assert doc[kind] == both, (
             f"{kind}: only in doc {doc[kind] - both}, only in code {both - doc[kind]}"
         )
