@@ -459,6 +459,22 @@ class KeptModel:
         t2 = time.perf_counter()
         result = _classify(self.h, self.compiled, options, wall_stopped)
         result.seconds = {"handoff": 0.0, "solve": t2 - t1}
+        if wall_stopped:
+            # HiGHS 1.16 keeps the cancel flag: every later run on this object would
+            # stop at once as "interrupted". A fresh object with the same model (added
+            # rows, columns, names and integrality included) solves normally again.
+            fresh = _new_highs()
+            fresh.passModel(self.h.getLp())
+            for name, value in (
+                ("time_limit", float(options.time_limit_s)),
+                ("mip_rel_gap", float(options.mip_rel_gap)),
+                ("threads", int(options.threads)),
+                ("random_seed", int(options.seed)),
+            ):
+                fresh.setOptionValue(name, value)
+            if options.node_limit is not None:
+                fresh.setOptionValue("mip_max_nodes", int(options.node_limit))
+            self.h = fresh
         if result.col_values is not None and result.row_values is not None:
             result.extra_values = result.col_values[self.n_cols :]
             result.col_values = result.col_values[: self.n_cols]
