@@ -136,9 +136,15 @@ def compile_model(model: pyo.ConcreteModel) -> CompiledModel:
     return CompiledModel(lp, model, list(repn.columns), list(repn.rows), lp.offset_ / 1.0, is_mip)
 
 
+def _highs_time_limit(options: SolverOptions) -> float:
+    """HiGHS's own limit, a little past the user's: the wall clock is enforced by
+    :func:`_run`, and HiGHS's soft limit is only the backstop."""
+    return float(options.time_limit_s) * 1.05 + 1.0
+
+
 def _highs(compiled: CompiledModel, options: SolverOptions) -> Any:
     h = _new_highs()
-    h.setOptionValue("time_limit", float(options.time_limit_s))
+    h.setOptionValue("time_limit", _highs_time_limit(options))
     h.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
     h.setOptionValue("threads", int(options.threads))
     h.setOptionValue("random_seed", int(options.seed))
@@ -452,7 +458,7 @@ class KeptModel:
     def solve(self, options: SolverOptions | None = None) -> SolveResult:
         """Solve as the model stands now; vectors cut back to the compiled model's own."""
         options = options or self.options
-        self.h.setOptionValue("time_limit", float(options.time_limit_s))
+        self.h.setOptionValue("time_limit", _highs_time_limit(options))
         self.h.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
         t1 = time.perf_counter()
         wall_stopped = _run(self.h, options.time_limit_s)
@@ -466,7 +472,7 @@ class KeptModel:
             fresh = _new_highs()
             fresh.passModel(self.h.getLp())
             for name, value in (
-                ("time_limit", float(options.time_limit_s)),
+                ("time_limit", _highs_time_limit(options)),
                 ("mip_rel_gap", float(options.mip_rel_gap)),
                 ("threads", int(options.threads)),
                 ("random_seed", int(options.seed)),

@@ -55,3 +55,22 @@ def test_node_limit_without_incumbent_exit_6_no_tables(tmp_path: Path) -> None:
     assert not list(run.glob("*.csv"))
     latest = tmp_path / "results" / "latest"
     assert not latest.exists() or latest.resolve() != run.resolve()
+
+
+def test_kept_model_solves_again_after_a_wall_clock_stop(unicost: Path) -> None:
+    """HiGHS keeps its cancel flag: without a fresh object, the next solve on a kept
+    model would stop at once as 'interrupted' (found by the alternatives search)."""
+    import posture
+    from posture.data import build_model_data
+    from posture.model import build_model
+    from posture.schema import SolverOptions
+    from posture.solver import KeptModel, SolveStatus, compile_model
+
+    study = posture.load(unicost / "u41.yaml")
+    options = SolverOptions(time_limit_s=1.0, mip_rel_gap=0.0)
+    kept = KeptModel(compile_model(build_model(build_model_data(study.study))), options)
+    first = kept.solve()
+    assert first.status is SolveStatus.FEASIBLE and "wall-clock" in first.highs_status
+    second = kept.solve()
+    assert second.status is SolveStatus.FEASIBLE and "wall-clock" in second.highs_status
+    assert second.seconds["solve"] >= 0.8  # it searched for its full second
