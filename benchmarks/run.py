@@ -98,7 +98,7 @@ def measure(
     from posture.data import build_model_data
     from posture.diagnose import impossible_rules
     from posture.extract import extract_solution
-    from posture.load import load_study
+    from posture.loader import load_study
     from posture.model import build_model
     from posture.report import run_files
     from posture.run import RunResult

@@ -32,7 +32,7 @@ DEFAULT_AXES = (
 def _points(
     study: Path, scenario: str | None, axes: list[str], count: int
 ) -> tuple[Any, list[Any]]:
-    from posture.load import read_study_files
+    from posture.loader import read_study_files
     from posture.sweep import grid_points, parse_axis, plan_points
 
     grid = grid_points([parse_axis(a, k) for k, a in enumerate(axes, 1)])[:count]

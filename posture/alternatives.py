@@ -37,7 +37,7 @@ import pyomo.environ as pyo
 from posture.data import ModelData, build_model_data
 from posture.diagnose import impossible_rules
 from posture.extract import extract_solution
-from posture.load import ResolvedStudy
+from posture.loader import ResolvedStudy
 from posture.model import build_model
 from posture.resolve import IMPOSSIBLE, decision_values
 from posture.schema import SolverOptions

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from posture.load import ResolvedStudy, load_study
+from posture.loader import ResolvedStudy, load_study
 
 if TYPE_CHECKING:
     from posture.run import RunResult

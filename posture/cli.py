@@ -40,7 +40,7 @@ from posture.cli_common import (
 from posture.errors import InputError, OutputError
 
 if TYPE_CHECKING:
-    from posture.load import ResolvedStudy
+    from posture.loader import ResolvedStudy
     from posture.schema import SolverOptions
 
 app = typer.Typer(
@@ -57,7 +57,7 @@ app = typer.Typer(
 @app.command()
 def validate(study: StudyArg) -> None:
     """Check a study and every scenario in it without solving."""
-    from posture.load import validate_all
+    from posture.loader import validate_all
 
     try:
         names, warnings = validate_all(study)
@@ -70,7 +70,7 @@ def validate(study: StudyArg) -> None:
 @app.command()
 def scenarios(study: StudyArg) -> None:
     """List the scenario names of a study, one a line."""
-    from posture.load import read_study_files
+    from posture.loader import read_study_files
 
     try:
         files = read_study_files(study)

@@ -15,7 +15,7 @@ import typer
 from posture.errors import Diagnostic, InputError
 
 if TYPE_CHECKING:
-    from posture.load import ResolvedStudy
+    from posture.loader import ResolvedStudy
     from posture.schema import SolverOptions
 
 StudyArg = Annotated[Path, typer.Argument(help="Study YAML file, e.g. inputs/study.yaml.")]
@@ -60,7 +60,7 @@ def fail_input(exc: InputError) -> NoReturn:
 
 def load_or_exit(study: Path, scenario: str | None, sets: list[str] | None) -> ResolvedStudy:
     """Load a study, or print located errors and exit 3."""
-    from posture.load import load_study
+    from posture.loader import load_study
 
     try:
         return load_study(study, scenario, sets or [])

@@ -36,7 +36,7 @@ from posture.errors import InputError, OutputError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from posture.load import ResolvedStudy
+    from posture.loader import ResolvedStudy
     from posture.writer import RunFiles
 
 EXIT_INFEASIBLE, EXIT_SOLVER, EXIT_FEASIBLE = 4, 7, 10
@@ -206,7 +206,7 @@ def sweep(
     quiet: QuietOpt = False,
 ) -> None:
     """Solve a grid (--param) or Monte Carlo sample (--sample) of what-ifs; one tidy table."""
-    from posture.load import read_study_files
+    from posture.loader import read_study_files
     from posture.sweep import grid_points, parse_axis, parse_sampler, plan_points, sample_points
 
     if bool(params) == bool(samples_from):

@@ -18,8 +18,11 @@ import concurrent.futures as cf
 import importlib
 import logging
 import multiprocessing
+import multiprocessing.connection
 import signal
+import socket
 import threading
+import time
 from collections.abc import Callable, Sequence
 from contextlib import suppress
 from typing import Any, TypeVar
@@ -159,14 +162,52 @@ def _in_process(
 _START_METHOD = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 
 
-def _ignore_sigint() -> None:
-    """Pool worker initializer: Ctrl-C is for the parent alone to act on.
+# After the stop signal, how long running tasks get to unwind before SIGKILL. A posture
+# solve stops within a fraction of a second (HiGHS is polled every 50 ms).
+_GRACE_S = 3.0
+
+# The state of a pool worker, for _on_sigterm: running a task, and told to stop.
+_busy = False
+_stopping = False
+
+
+def _worker_setup() -> None:
+    """Pool worker initializer: Ctrl-C is for the parent alone; SIGTERM stops tasks.
 
     A terminal sends SIGINT to the whole foreground process group. Left alone, idle
     workers would die printing their own tracebacks and busy ones would return the
-    interrupt as a task error; instead the parent cancels and terminates them.
+    interrupt as a task error; instead the parent stops them, see :func:`_abandon`.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _on_sigterm)
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    """Interrupt the running task, refuse further ones, and leave exiting to the pool.
+
+    The task unwinds as on Ctrl-C (posture's solver stops HiGHS on it). An idle worker
+    is not interrupted: it may be halfway through reading a task from the pipe it shares
+    with the other workers, and leaving there would hand them a garbled stream. It exits
+    normally once the pool, shut down, sends it the stop message, releasing what it holds
+    (a worker that dies outright leaves named semaphores behind, pyomo makes one at
+    import, and the resource tracker reports them as leaked).
+    """
+    global _stopping
+    _stopping = True
+    if _busy:
+        raise KeyboardInterrupt
+
+
+def _call(fn: Callable[[T], R], task: T) -> R:
+    """Run one task in a pool worker, marked busy for :func:`_on_sigterm`."""
+    global _busy
+    _busy = True
+    try:
+        if _stopping:
+            raise KeyboardInterrupt  # a task queued ahead for a worker being stopped
+        return fn(task)
+    finally:
+        _busy = False
 
 
 def _in_pool(
@@ -178,13 +219,13 @@ def _in_pool(
     pool = cf.ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context(_START_METHOD),
-        initializer=_ignore_sigint,
+        initializer=_worker_setup,
     )
     results: dict[int, R] = {}
     try:
         # Submitting everything at once is cheap: the pool feeds workers only a few
         # tasks ahead, so the rest stay cancellable in this process.
-        index_of = {pool.submit(fn, task): index for index, task in enumerate(tasks)}
+        index_of = {pool.submit(_call, fn, task): index for index, task in enumerate(tasks)}
         for future in cf.as_completed(index_of):
             index = index_of[future]
             error = future.exception()
@@ -201,19 +242,31 @@ def _in_pool(
 
 
 def _abandon(pool: cf.ProcessPoolExecutor) -> None:
-    """Cancel queued tasks and stop running ones now, rather than wait for them.
+    """Drop queued tasks and stop running ones now, rather than wait for them.
 
-    A running task may be a solve of minutes whose result nobody wants any more.
-    ProcessPoolExecutor has no public way to stop running work before Python 3.14
-    (``terminate_workers``), hence the snapshot of its private process table.
+    A running task may be a solve of minutes whose result nobody wants any more. The
+    pool cancels what is queued and tells idle workers to exit; SIGTERM, repeated until
+    they have, interrupts running tasks (see :func:`_on_sigterm`); SIGKILL ends any
+    worker still there after _GRACE_S. ProcessPoolExecutor has no public way to reach
+    its workers before Python 3.14 (``terminate_workers``), hence the snapshot of its
+    private process table and manager thread. Futures are not cancelled from here: on
+    3.11 the manager thread then dies on them (InvalidStateError) and its feeder thread
+    blocks interpreter exit.
     """
-    processes: dict[int, Any] = getattr(pool, "_processes", None) or {}
-    for process in list(processes.values()):
-        with suppress(OSError, ValueError):  # already exited, or already closed
+    processes: list[Any] = list((getattr(pool, "_processes", None) or {}).values())
+    manager: threading.Thread | None = getattr(pool, "_executor_manager_thread", None)
+    pool.shutdown(wait=False, cancel_futures=True)
+    deadline = time.monotonic() + _GRACE_S
+    while alive := [process for process in processes if process.is_alive()]:
+        if time.monotonic() > deadline:
+            for process in alive:
+                process.kill()
+            break
+        for process in alive:
             process.terminate()
-    # The pool's manager thread sees the workers gone, fails what was pending, reaps the
-    # processes and exits; shutdown waits for exactly that, so nothing is left behind.
-    pool.shutdown(wait=True, cancel_futures=True)
+        multiprocessing.connection.wait([process.sentinel for process in alive], 0.2)
+    if manager is not None:
+        manager.join(_GRACE_S)  # it reaps the workers; bounded in case it is stuck
 
 
 def _on_cluster(
@@ -233,6 +286,7 @@ def _on_cluster(
             f"cannot connect to the Dask scheduler at {address} ({_describe(exc)}); {_HINT}"
         ) from None
     futures: list[Any] = []
+    results: dict[int, R] = {}
     try:
         try:
             client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_S)
@@ -245,7 +299,6 @@ def _on_cluster(
         # compute identical calls once), and no time is spent hashing the tasks.
         futures = client.map(fn, tasks, pure=False)
         index_of = {future.key: index for index, future in enumerate(futures)}
-        results: dict[int, R] = {}
         # loop=: as_completed otherwise looks for a default client, and this one is not
         # made the default (it must not leak into the caller's own Dask work).
         for future in dask.as_completed(futures, loop=client.loop):
@@ -299,23 +352,30 @@ def _reject(record: logging.LogRecord) -> bool:
 
 
 def _check_scheduler(address: str) -> None:
-    """Ask ``address`` who it is, within CONNECT_TIMEOUT_S, before a Client connects.
+    """Make sure a Dask scheduler answers at ``address``, within about CONNECT_TIMEOUT_S.
 
-    ``distributed.Client`` does not bound every wait by its ``timeout``: pointed at a
-    port where something else listens (the dashboard's HTTP port, say) it can wait for
-    an answer forever, or read the reply as a frame length and fail allocating it. The
-    probe runs on its own event loop in a daemon thread, so it cannot hang the caller.
+    A refused connection or an unknown host is reported at once (Dask itself would
+    retry until its timeout). Then the server is asked who it is: ``distributed.Client``
+    does not bound every wait by its ``timeout``, and pointed at a port where something
+    else listens (the dashboard's HTTP port, say) it can wait for an answer forever, or
+    read the reply as a frame length and fail allocating it. The probe runs on its own
+    event loop in a daemon thread, so whatever happens it cannot hang the caller.
     """
+    deadline = time.monotonic() + CONNECT_TIMEOUT_S
     outcome: dict[str, Any] = {}
 
     async def identify() -> Any:
         rpc: Any = importlib.import_module("distributed.core").rpc
-        async with rpc(address, timeout=CONNECT_TIMEOUT_S) as scheduler:
-            return await scheduler.identity()
+        async with rpc(address, timeout=CONNECT_TIMEOUT_S) as server:
+            return await server.identity()
 
     def probe() -> None:
         try:
-            outcome["identity"] = asyncio.run(asyncio.wait_for(identify(), CONNECT_TIMEOUT_S))
+            parts = urlsplit(address)
+            socket.create_connection((parts.hostname, parts.port), CONNECT_TIMEOUT_S).close()
+            outcome["listening"] = True
+            left = max(0.1, deadline - time.monotonic())
+            outcome["identity"] = asyncio.run(asyncio.wait_for(identify(), left))
         except BaseException as exc:
             outcome["error"] = exc
 
@@ -327,10 +387,12 @@ def _check_scheduler(address: str) -> None:
         return
     if isinstance(identity, dict):
         problem = f"it is a Dask {identity.get('type', 'server')}, not the scheduler"
-    elif "error" in outcome:
-        problem = _describe(outcome["error"])
+    elif outcome.get("listening"):
+        # Typically the dashboard's port (8787) given instead of the scheduler's (8786);
+        # how the exchange failed (silence, or garbage read as Dask frames) is noise.
+        problem = "something listens there, but it does not speak Dask"
     else:
-        problem = f"no answer within {CONNECT_TIMEOUT_S:g} s"
+        problem = _describe(outcome.get("error", TimeoutError()))
     raise ClusterUnavailable(f"no Dask scheduler at {address} ({problem}); {_HINT}")
 
 
@@ -338,7 +400,9 @@ def _describe(error: BaseException) -> str:
     """A one-line account of a connection error, without library internals."""
     if isinstance(error, TimeoutError):  # asyncio.TimeoutError is this class since 3.11
         return f"no answer within {CONNECT_TIMEOUT_S:g} s"
-    if isinstance(error, MemoryError):
-        return "something that is not a Dask scheduler answered"
+    if isinstance(error, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(error, socket.gaierror):
+        return "unknown host"
     text = str(error)
     return f"{type(error).__name__}: {text}" if text else type(error).__name__

@@ -26,7 +26,7 @@ from posture.data import build_model_data
 from posture.diagnose import impossible_rules
 from posture.errors import Diagnostic, InputError, Location, did_you_mean
 from posture.extract import extract_solution
-from posture.load import ResolvedStudy
+from posture.loader import ResolvedStudy
 from posture.model import build_model, criterion_names
 from posture.resolve import decision_values
 from posture.schema import SolverOptions

@@ -37,7 +37,7 @@ import pandas as pd
 from posture.data import ModelData, build_model_data
 from posture.errors import KeyPath, Location, format_path
 from posture.extract import row_identity
-from posture.load import ResolvedStudy
+from posture.loader import ResolvedStudy
 from posture.model import criterion_names, structure_key
 from posture.resolve import Resolver, Solved
 from posture.rules import index_label, rule_label, rule_path

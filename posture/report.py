@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from posture.load import ResolvedStudy
+from posture.loader import ResolvedStudy
 from posture.run import RunResult
 from posture.writer import RunFiles
 

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 from posture.errors import Diagnostic, InputError, Location
-from posture.load import ResolvedStudy, load_study
+from posture.loader import ResolvedStudy, load_study
 from posture.overlay import SourceIndex
 from posture.schema import SolverOptions
 from posture.validation import validate_model

@@ -24,7 +24,7 @@ from posture.diagnose import (
 )
 from posture.errors import Diagnostic
 from posture.extract import extract_solution, row_identity, violation_columns
-from posture.load import ResolvedStudy
+from posture.loader import ResolvedStudy
 from posture.model import build_model
 from posture.schema import SolverOptions, Study
 from posture.solver import (

@@ -23,7 +23,7 @@ import pandas as pd
 
 from posture.data import ModelData, build_model_data
 from posture.errors import Diagnostic, InputError, Location
-from posture.load import ResolvedStudy, StudyFiles, resolve
+from posture.loader import ResolvedStudy, StudyFiles, resolve
 from posture.model import criterion_names
 from posture.resolve import Resolver, decision_values, units_changed
 from posture.schema import SolverOptions

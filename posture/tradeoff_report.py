@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from posture.load import ResolvedStudy
+from posture.loader import ResolvedStudy
 from posture.report import package_versions, resolved_yaml
 from posture.schema import SolverOptions
 from posture.solver import highs_version

@@ -22,6 +22,7 @@ from helpers import DEFAULT_STUDY, run_cli
 import posture
 from posture.errors import InputError
 from posture.frontier import compute_frontier
+from posture.loader import ResolvedStudy
 from posture.solver import SolveStatus
 
 PAIRS = [("shortfall", "cost"), ("shortfall", "turbulence"), ("cost", "turbulence")]
@@ -57,7 +58,7 @@ def _close_sets(a: set[tuple[float, ...]], b: set[tuple[float, ...]]) -> bool:
     return len(a) == len(b) and all(has(b, v) for v in a)
 
 
-def _study(seed: int, tmp_path: Path) -> tuple[dict[str, object], posture.load]:  # type: ignore[valid-type]
+def _study(seed: int, tmp_path: Path) -> tuple[dict[str, object], ResolvedStudy]:
     study = random_study(random.Random(9100 + seed))
     return study, posture.load(write_yaml(study, tmp_path / "study.yaml"))
 

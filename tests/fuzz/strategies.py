@@ -16,7 +16,9 @@ Where cases come from:
   look-alikes in text fields (``yes``, ``0755``, ``1:30``), ``-0.0`` for ``0.0``,
   ``2`` for ``2.0``, null for optional fields, added scenarios, comments, blank lines,
   trailing spaces, CRLF, a BOM, ``---``/``...`` markers and several rendering styles
-  (block, flow, quoting, indentation; our own emitter or ``yaml.safe_dump``);
+  (block, flow, quoting, indentation; our own emitter or ``yaml.safe_dump``); a bad
+  value replaced by a later layer (a ``--set`` of the same key, a scenario extending
+  the one that holds it: the last one wins, see :func:`last_writer`);
 * changes that make them invalid: wrong types, missing required keys, unknown and
   misspelt keys, broken references with near-miss spellings, non-finite, huge,
   negative and overlong numbers, ids with odd unicode, unknown scenarios, broken
@@ -752,12 +754,19 @@ class Ctx:
 
 @dataclass
 class Claim:
-    """What one change does to validity; ``check`` re-verifies an invalid claim."""
+    """What one change does to validity; ``check`` re-verifies an invalid claim.
+
+    An invalid change can be undone by a later layer: a ``--set`` of the same key
+    (the last one wins), or a scenario extending the one that holds the bad value.
+    ``valid_if`` says when that is certainly so; the claim then counts as valid
+    (if neither ``check`` nor ``valid_if`` holds, it claims nothing).
+    """
 
     effect: Expect
     label: str
     check: Check | None = None
     base_only: bool = False  # a "valid" claim that holds only without --scenario/--set
+    valid_if: Check | None = None  # an "invalid" claim whose change has no effect
 
 
 @dataclass
@@ -785,7 +794,13 @@ class Work:
         if any(c.effect == "invalid" and c.check is not None and c.check(ctx) for c in self.claims):
             return "invalid"
         overlaid = ctx.scenario is not None or bool(ctx.sets)
-        if all(c.effect == "valid" and not (c.base_only and overlaid) for c in self.claims):
+
+        def harmless(c: Claim) -> bool:
+            if c.effect == "valid":
+                return not (c.base_only and overlaid)
+            return c.effect == "invalid" and c.valid_if is not None and c.valid_if(ctx)
+
+        if all(harmless(c) for c in self.claims):
             return "valid"
         return "any"
 
@@ -1208,30 +1223,180 @@ def mutate_add_scenario(draw: Draw, work: Work) -> None:
     work.claims.append(Claim("valid", f"scenario {name}"))
 
 
+# Which layer wrote a value last: the base study, the chosen scenario's chain (each
+# ``extends`` first) or the ``--set`` overrides (in order). Mappings merge key by key;
+# anything else replaces what was there, so the last layer to write a value wins.
+
+
+def set_path(text: str) -> Path_:
+    """The key path that ``--set path=value`` names (split as posture splits it)."""
+    return tuple(part.strip() for part in text.partition("=")[0].split("."))
+
+
+def _covers(outer: Path_, inner: Path_) -> bool:
+    """Writing a value at ``outer`` replaces whatever was at ``inner``."""
+    return len(outer) <= len(inner) and tuple(inner[: len(outer)]) == tuple(outer)
+
+
+def sets_overwrite(sets: tuple[str, ...], path: Path_, after: int = -1) -> bool | None:
+    """Whether an override after ``sets[after]`` replaces the scalar at ``path``.
+
+    True if one certainly does (it is well formed and assigns), None if one might
+    (its fate is unknown: ``ANY_SETS``), False if none does.
+    """
+    found: bool | None = False
+    for text in sets[after + 1 :]:
+        if text in SET_ERRORS or not _covers(set_path(text), path):
+            continue  # rejected before it assigns anything, or elsewhere
+        if text in VALID_SETS or text in SET_BAD_VALUES:
+            return True
+        found = None
+    return found
+
+
+def scenario_bodies(ctx: Ctx) -> dict[str, Any]:
+    """Every scenario of the case, by name: the study's own, then the overlay files'."""
+    found: dict[str, Any] = {}
+    holders = [ctx.study.get("scenarios")]
+    holders += [o.get("scenarios") for o in ctx.overlays.values() if isinstance(o, dict)]
+    for holder in holders:
+        if isinstance(holder, dict):
+            for name, body in holder.items():
+                if isinstance(name, str):
+                    found.setdefault(name, body)
+    return found
+
+
+def scenario_chain(ctx: Ctx, name: str) -> list[str] | None:
+    """The scenarios applied for ``name``, parents first; None if posture refuses it."""
+    bodies = scenario_bodies(ctx)
+    order: list[str] = []
+
+    def visit(current: Any, trail: tuple[str, ...]) -> bool:
+        if not isinstance(current, str) or current in trail:
+            return False
+        body = bodies.get(current)
+        parents = body.get("extends", []) if isinstance(body, dict) else None
+        if not isinstance(parents, list):
+            return False
+        for parent in parents:
+            if parent not in order and not visit(parent, (*trail, current)):
+                return False
+        if current not in order:
+            order.append(current)
+        return True
+
+    return order if visit(name, ()) else None
+
+
+def _writes(body: Any, path: Path_) -> bool:
+    """Merging the scenario ``body`` replaces the scalar at ``path``."""
+    node = body
+    for part in path:
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+        if not isinstance(node, dict):
+            return True
+    return True
+
+
+def last_writer(ctx: Ctx, path: Path_) -> str | None:
+    """Who wrote the scalar at ``path`` last: "base", "scenario NAME", "--set", or None
+    if that is not certain (an override of unknown fate, a scenario posture refuses)."""
+    overwritten = sets_overwrite(ctx.sets, path)
+    if overwritten is None:
+        return None
+    if overwritten:
+        return "--set"
+    if ctx.scenario is None:
+        return "base"
+    chain = scenario_chain(ctx, ctx.scenario)
+    if chain is None:
+        return None
+    bodies = scenario_bodies(ctx)
+    for name in reversed(chain):
+        if _writes(bodies[name], path):
+            return f"scenario {name}"
+    return "base"
+
+
+BAD_COST = ("objective", "cost")
+
+
+def _bad_cost_in_use(ctx: Ctx) -> bool | None:
+    """Whether scenario ``broken``'s ``objective.cost: cheap`` reaches the merged study.
+
+    None if that is not certain, or if the scenario has been changed since.
+    """
+    body = scenario_bodies(ctx).get("broken")
+    if not (isinstance(body, dict) and get_at(body, BAD_COST) == "cheap"):
+        return None
+    writer = last_writer(ctx, BAD_COST)
+    return None if writer is None else writer == "scenario broken"
+
+
+def bad_scenario_claim(label: str) -> Claim:
+    """The claim for scenario ``broken`` holding a bad cost: invalid while the cost is
+    used; no effect if the scenario is not chosen, or a later scenario in the chain or
+    a --set replaces the cost (study keys of a scenario are validated once merged)."""
+    return Claim(
+        "invalid",
+        f"scenario {label}",
+        lambda c: _bad_cost_in_use(c) is True,
+        valid_if=lambda c: _bad_cost_in_use(c) is False,
+    )
+
+
 def mutate_broken_scenario(draw: Draw, work: Work) -> None:
-    """A scenario with an unknown top-level key, an extends cycle or unknown parent."""
+    """A scenario with an unknown top-level key, an extends cycle or unknown parent, or a
+    bad value (``objective.cost: cheap``) that is chosen, or overridden by a scenario
+    extending it (valid: the last layer wins)."""
     scenarios = work.study.setdefault("scenarios", {})
     if not isinstance(scenarios, dict):
         return
-    kind = draw(st.sampled_from(["unknown_key", "cycle", "unknown_parent", "bad_value"]))
+    kind = draw(
+        st.sampled_from(["unknown_key", "cycle", "unknown_parent", "bad_value", "fixed_by_child"])
+    )
     if kind == "unknown_key":
         key = draw(st.sampled_from(["theatre", "objectve", "Objective", "scenario"]))
         scenarios["broken"] = {"description": "broken", key: {}}
         work.claims.append(_unknown_key_claim(("scenarios", "broken"), key, f"scenario key {key}"))
         return
-    if kind == "bad_value":
+    work.scenario = "broken"
+    if kind in ("bad_value", "fixed_by_child"):
         scenarios["broken"] = {"description": "broken", "objective": {"cost": "cheap"}}
-    elif kind == "cycle":
+        if kind == "fixed_by_child":
+            scenarios["fixed"] = {
+                "description": "fixes broken",
+                "extends": ["broken"],
+                "objective": {"cost": 0.5},
+            }
+            work.scenario = "fixed"
+        work.claims.append(bad_scenario_claim(kind))
+        return
+    if kind == "cycle":
         scenarios["broken"] = {"description": "a", "extends": ["broken2"]}
         scenarios["broken2"] = {"description": "b", "extends": ["broken"]}
+
+        def check(ctx: Ctx) -> bool:
+            bodies = scenario_bodies(ctx)
+            return (
+                ctx.scenario in ("broken", "broken2")
+                and get_at(bodies, ("broken", "extends")) == ["broken2"]
+                and get_at(bodies, ("broken2", "extends")) == ["broken"]
+            )
+
     else:
         scenarios["broken"] = {"description": "a", "extends": ["nowhere"]}
-    work.scenario = "broken"
 
-    def check(ctx: Ctx) -> bool:
-        return (
-            ctx.scenario == "broken" and get_at(ctx.study, ("scenarios", "broken")) is not UNKNOWN
-        )
+        def check(ctx: Ctx) -> bool:
+            bodies = scenario_bodies(ctx)
+            return (
+                ctx.scenario == "broken"
+                and get_at(bodies, ("broken", "extends")) == ["nowhere"]
+                and "nowhere" not in bodies
+            )
 
     work.claims.append(Claim("invalid", f"scenario {kind}", check))
 
@@ -1260,7 +1425,9 @@ def choose_scenario(draw: Draw, work: Work, *, misspell: bool = True) -> None:
 
 
 VALID_SETS = ["objective.cost=0.5", "solver.threads=1", "solver.seed=7", "study.name=Set by fuzz"]
-INVALID_SETS = [
+# Well formed, but the schema rejects the value: a later --set of the same key (or of
+# a mapping holding it) replaces it, and then it has no effect (the last one wins).
+SET_BAD_VALUES = [
     "objective.cost=yes",
     "objective.cost=1e400",
     "objective.cost=.nan",
@@ -1269,6 +1436,14 @@ INVALID_SETS = [
     "objective.cost={a: 1}",
     "objective.costs=1",
     "nokey=1",
+    "solver.threads=0",
+    "solver.threads=1.5",
+    "objective.cost=1:30",
+    "objective.cost=0755",
+]
+# Rejected while the overrides are read or applied, whatever comes after: no path,
+# empty key, a value that is not acceptable YAML, a key inside a text value.
+SET_ERRORS = [
     "objective.cost",
     "=5",
     "objective..cost=1",
@@ -1277,11 +1452,8 @@ INVALID_SETS = [
     "objective.cost=!!str 1",
     "objective.cost='unclosed",
     "study.name.x=1",
-    "solver.threads=0",
-    "solver.threads=1.5",
-    "objective.cost=1:30",
-    "objective.cost=0755",
 ]
+INVALID_SETS = SET_BAD_VALUES + SET_ERRORS
 ANY_SETS = [
     "objective.cost=\t1",
     "budget.limit_musd=5",
@@ -1291,28 +1463,53 @@ ANY_SETS = [
 ]
 
 
-def _has_set(text: str) -> Check:
-    """A check that the override ``text`` is still among the case's overrides."""
+def _set_claim(number: int, text: str) -> Claim:
+    """The claim for override ``number`` (0-based) ``text``, by what comes after it."""
+    label = f"--set #{number + 1} {text}"
 
-    def check(ctx: Ctx) -> bool:
-        return text in ctx.sets
+    def here(ctx: Ctx) -> bool:
+        return number < len(ctx.sets) and ctx.sets[number] == text
 
-    return check
+    if text in SET_ERRORS:
+        return Claim("invalid", label, here)
+    if text in SET_BAD_VALUES:
+        path = set_path(text)
+        return Claim(
+            "invalid",
+            label,
+            lambda c: here(c) and sets_overwrite(c.sets, path, after=number) is False,
+            valid_if=lambda c: here(c) and sets_overwrite(c.sets, path, after=number) is True,
+        )
+    if text in VALID_SETS:
+        return Claim("valid", label)
+    return Claim("any", label)
 
 
 def choose_sets(draw: Draw, work: Work) -> None:
-    """One or two ``--set`` overrides, valid or not."""
-    chosen = tuple(
-        draw(st.lists(st.sampled_from(VALID_SETS + INVALID_SETS + ANY_SETS), max_size=2))
-    )
-    work.sets = chosen
-    for text in chosen:
-        if text in INVALID_SETS:
-            work.claims.append(Claim("invalid", f"--set {text}", _has_set(text)))
-        elif text in VALID_SETS:
-            work.claims.append(Claim("valid", f"--set {text}"))
-        else:
-            work.claims.append(Claim("any", f"--set {text}"))
+    """One to three ``--set`` overrides, valid or not; often the same key twice."""
+    pool = VALID_SETS + INVALID_SETS + ANY_SETS
+    chosen = draw(st.lists(st.sampled_from(pool), max_size=2))
+    if chosen and draw(st.integers(0, 2)) == 0:
+        # The same key again, later: the last assignment wins ("last --set wins").
+        path = set_path(chosen[-1])
+        again = [t for t in pool if _covers(set_path(t), path) or _covers(path, set_path(t))]
+        chosen.append(draw(st.sampled_from(again)))
+    work.sets = tuple(chosen)
+    for number, text in enumerate(work.sets):
+        work.claims.append(_set_claim(number, text))
+
+
+def choose_valid_sets(draw: Draw, work: Work) -> None:
+    """A valid ``--set``, sometimes after a bad value for the same key that it replaces
+    (valid: the last assignment wins)."""
+    final = draw(st.sampled_from(VALID_SETS))
+    shadowed = [t for t in SET_BAD_VALUES if set_path(t) == set_path(final)]
+    if shadowed and draw(st.booleans()):
+        work.sets = (draw(st.sampled_from(shadowed)), final)
+    else:
+        work.sets = (final,)
+    for number, text in enumerate(work.sets):
+        work.claims.append(_set_claim(number, text))
 
 
 DICT_MUTATIONS: list[Callable[[Draw, Work], None]] = [
@@ -1677,10 +1874,11 @@ def cases(draw: Draw, *, small_only: bool = False, valid_only: bool = False) -> 
             mutate(draw, work)
     if draw(st.integers(0, 3)) == 0:
         choose_scenario(draw, work, misspell=not valid_only)
-    if not valid_only and draw(st.integers(0, 9)) == 0:
-        choose_sets(draw, work)
-    elif valid_only and draw(st.integers(0, 9)) == 0:
-        work.sets = (draw(st.sampled_from(VALID_SETS)),)
+    if draw(st.integers(0, 9)) == 0:
+        if valid_only or (mode == "valid" and draw(st.booleans())):
+            choose_valid_sets(draw, work)
+        else:
+            choose_sets(draw, work)
 
     # Render the study (the original text if nothing changed), then change the text.
     unchanged = same_data(work.study, base.study) and not contains_raw(work.study)
