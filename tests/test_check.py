@@ -22,7 +22,7 @@ from orlib import ORLIB, scp_study
 
 from posture.check import TOLERANCES, CheckReport, check_run, check_solution
 from posture.errors import InputError
-from posture.load import read_study_files
+from posture.loader import read_study_files
 from posture.schema import Study
 from posture.yamlsafe import parse_yaml_file
 

@@ -12,7 +12,7 @@ from helpers import DEFAULT_STUDY
 
 import posture
 from posture.data import build_model_data
-from posture.load import read_study_files, validate_all
+from posture.loader import read_study_files, validate_all
 from posture.model import build_model
 from posture.solver import SolveStatus, compile_model, write_mps
 

@@ -68,7 +68,7 @@ def test_r40_no_stale_values_between_scenarios_in_one_process() -> None:
     import sys
 
     import posture
-    from posture.load import read_study_files
+    from posture.loader import read_study_files
 
     names = list(read_study_files(DEFAULT_STUDY).scenarios)
     in_process = {n: posture.solve(posture.load(DEFAULT_STUDY, n)).objective for n in names}

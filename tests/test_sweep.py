@@ -14,7 +14,7 @@ from helpers import DEFAULT_STUDY, run_cli
 
 import posture
 from posture.errors import InputError
-from posture.load import read_study_files
+from posture.loader import read_study_files
 from posture.run import solve_study
 from posture.sweep import (
     grid_points,
