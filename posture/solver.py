@@ -196,10 +196,43 @@ def _run(h: Any, wall_limit: float) -> bool:
 def solve_compiled(
     compiled: CompiledModel, options: SolverOptions, upper: dict[int, float] | None = None
 ) -> SolveResult:
-    """Run HiGHS on a compiled model and classify the outcome.
+    """Run HiGHS on a compiled model, in a child process, and classify the outcome.
 
     ``upper`` overrides some column upper bounds (used to relax one rule at a time).
+    A crash of the child (segfault, out-of-memory kill) is an ERROR naming the signal;
+    a child that does not stop at the wall-clock limit is killed (NO_SOLUTION).
     """
+    from posture.isolate import ChildInterrupted, run_in_child
+
+    t0 = time.perf_counter()
+    try:
+        outcome = run_in_child(
+            lambda: _solve_here(compiled, options, upper), options.time_limit_s, SolveInterrupted
+        )
+    except ChildInterrupted:
+        raise SolveInterrupted("interrupted during the solve") from None
+    if outcome.interrupted:
+        raise SolveInterrupted("interrupted during the solve")
+    if isinstance(outcome.value, SolveResult):
+        return outcome.value
+    seconds = {"handoff": 0.0, "solve": time.perf_counter() - t0}
+    if outcome.killed_after is not None:
+        text = (
+            f"wall-clock limit of {options.time_limit_s:g} s reached and HiGHS did not stop "
+            f"(stopped by force after {outcome.killed_after:.1f} s; no plan kept)"
+        )
+        return SolveResult(SolveStatus.NO_SOLUTION, text, seconds=seconds)
+    if outcome.crashed is not None:
+        hint = " (killed: out of memory?)" if outcome.crashed.startswith("signal 9 ") else ""
+        text = f"solver crashed ({outcome.crashed}){hint}"
+        return SolveResult(SolveStatus.ERROR, text, seconds=seconds)
+    return SolveResult(SolveStatus.ERROR, f"solver failed: {outcome.error}", seconds=seconds)
+
+
+def _solve_here(
+    compiled: CompiledModel, options: SolverOptions, upper: dict[int, float] | None
+) -> SolveResult:
+    """The solve itself, in whichever process runs it."""
     t0 = time.perf_counter()
     h = _highs(compiled, options)
     for col, value in (upper or {}).items():

@@ -1,0 +1,110 @@
+"""Run one solve in a forked child process, so a native crash cannot take us down.
+
+HiGHS is native code: a segfault or the kernel's out-of-memory killer would end the
+whole program without a word, and HiGHS can stay in presolve past any time limit
+without polling its interrupt callback (seen on 571k-column models). In a child,
+a crash becomes a status the caller reports (exit 7), and a child still running
+after the limit plus a grace period is killed (exit 6, no plan).
+
+``fork`` is used on purpose: the child starts at once with the compiled model
+already in memory (nothing to pickle on the way in), and the parent has started no
+solver threads when it forks (kept models, which stay in process, are the exception
+and never fork).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+_FORK = multiprocessing.get_context("fork")
+GRACE_S = 5.0  # beyond the wall-clock limit, before a child that did not stop is killed
+
+
+@dataclass(frozen=True)
+class ChildOutcome:
+    """What became of the child: a value, an error text, a signal, or a forced stop."""
+
+    value: Any = None
+    error: str | None = None  # an exception raised in the child, as text
+    crashed: str | None = None  # "signal 11 (SIGSEGV)" or "exit code 3"
+    killed_after: float | None = None  # seconds, when the child had to be killed
+    interrupted: bool = False  # the child saw Ctrl-C/SIGTERM and stopped the solver
+
+
+class ChildInterrupted(Exception):
+    """The solve was interrupted (the child was stopped)."""
+
+
+def _entry(conn: Any, work: Callable[[], Any], interrupt: type[BaseException]) -> None:
+    try:
+        conn.send(("value", work()))
+    except interrupt:
+        conn.send(("interrupted", None))
+    except KeyboardInterrupt:
+        conn.send(("interrupted", None))
+    except BaseException as exc:  # everything goes back to the parent as text
+        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+    finally:
+        conn.close()
+
+
+def _describe(code: int | None) -> str:
+    if code is not None and code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = "unknown signal"
+        return f"signal {-code} ({name})"
+    return f"exit code {code}"
+
+
+def run_in_child(
+    work: Callable[[], Any], limit_s: float, interrupt: type[BaseException] = KeyboardInterrupt
+) -> ChildOutcome:
+    """Run ``work()`` in a forked child; its return value must pickle.
+
+    ``interrupt`` is the exception the work raises when it was interrupted. A
+    KeyboardInterrupt in the parent (Ctrl-C, or SIGTERM turned into one) kills the
+    child and raises :class:`ChildInterrupted`.
+    """
+    sys.stdout.flush()  # the child must not write the parent's buffered output again
+    sys.stderr.flush()
+    receive, send = _FORK.Pipe(duplex=False)
+    child = _FORK.Process(target=_entry, args=(send, work, interrupt), daemon=True)
+    started = time.perf_counter()
+    child.start()
+    send.close()
+    deadline = started + limit_s + max(GRACE_S, 0.1 * limit_s)
+    try:
+        while True:
+            if receive.poll(0.05):
+                try:
+                    kind, payload = receive.recv()
+                except EOFError:  # died while sending
+                    child.join()
+                    return ChildOutcome(crashed=_describe(child.exitcode))
+                child.join()
+                if kind == "value":
+                    return ChildOutcome(value=payload)
+                if kind == "interrupted":
+                    return ChildOutcome(interrupted=True)
+                return ChildOutcome(error=str(payload))
+            if not child.is_alive():
+                child.join()
+                return ChildOutcome(crashed=_describe(child.exitcode))
+            if time.perf_counter() > deadline:
+                child.kill()
+                child.join()
+                return ChildOutcome(killed_after=time.perf_counter() - started)
+    except KeyboardInterrupt:
+        child.kill()
+        child.join()
+        raise ChildInterrupted("interrupted during the solve") from None
+    finally:
+        receive.close()

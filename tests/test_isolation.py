@@ -1,0 +1,98 @@
+"""RELIABILITY #41: a native crash or a solver that will not stop, solved in a child.
+
+The child is a real forked process and the crash a real signal: the solve function
+the child runs is replaced (in this process before the fork, or through a
+``sitecustomize`` module in a real CLI subprocess) by one that segfaults, raises, or
+ignores every stop request.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import FIXTURES, ROOT
+
+import posture
+import posture.solver
+from posture.data import build_model_data
+from posture.model import build_model
+from posture.schema import SolverOptions
+from posture.solver import SolveStatus, compile_model, solve_compiled
+
+
+def _compiled() -> Any:
+    study = posture.load(FIXTURES / "tiny.yaml")
+    return compile_model(build_model(build_model_data(study.study)))
+
+
+def _segfault(*_: object) -> None:
+    os.kill(os.getpid(), signal.SIGSEGV)
+
+
+def _raise(*_: object) -> None:
+    raise RuntimeError("HiGHS said no")
+
+
+def _hang(*_: object) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    time.sleep(120)
+
+
+def test_a_segfault_in_the_solver_is_an_error_status(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(posture.solver, "_solve_here", _segfault)
+    result = solve_compiled(_compiled(), SolverOptions())
+    assert result.status is SolveStatus.ERROR
+    assert result.highs_status == "solver crashed (signal 11 (SIGSEGV))"
+    assert result.col_values is None  # no plan from a crashed solver
+
+
+def test_an_exception_in_the_child_is_reported_as_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(posture.solver, "_solve_here", _raise)
+    result = solve_compiled(_compiled(), SolverOptions())
+    assert result.status is SolveStatus.ERROR
+    assert result.highs_status == "solver failed: RuntimeError: HiGHS said no"
+
+
+def test_a_solver_that_ignores_the_limit_is_killed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(posture.solver, "_solve_here", _hang)
+    started = time.perf_counter()
+    result = solve_compiled(_compiled(), SolverOptions(time_limit_s=0.5))
+    took = time.perf_counter() - started
+    assert result.status is SolveStatus.NO_SOLUTION
+    assert "did not stop" in result.highs_status
+    assert 5.0 <= took < 15.0  # the limit plus the 5 s grace, then killed
+
+
+def test_cli_exit_7_when_the_solver_crashes(tmp_path: Path) -> None:
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    (hooks / "sitecustomize.py").write_text(
+        "import os, signal\n"
+        "import posture.solver\n"
+        "def _crash(*_):\n"
+        "    os.kill(os.getpid(), signal.SIGSEGV)\n"
+        "posture.solver._solve_here = _crash\n",
+        encoding="utf-8",
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(hooks), str(ROOT)])}
+    done = subprocess.run(
+        [sys.executable, "-m", "posture", "solve", str(FIXTURES / "tiny.yaml"), "-o", "run"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 7, done.stderr
+    assert "solver crashed (signal 11 (SIGSEGV))" in done.stdout + done.stderr
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".tmp-")]
+    assert not (tmp_path / "latest").exists()
