@@ -264,6 +264,9 @@ def _run_sweep(
     except (ClusterUnavailable, TaskFailed, ValueError) as exc:
         err(f"sweep failed: {exc}; nothing was written.")
         raise typer.Exit(EXIT_SOLVER) from None
+    except KeyboardInterrupt:
+        err("interrupted; nothing was written.")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     table = result.table
     solved = int(table["status"].isin(["optimal", "feasible"]).sum())
     headline = (

@@ -8,7 +8,9 @@ it can, and re-raises ``KeyboardInterrupt``.
 
 Tasks and results cross process boundaries by pickling, so with ``workers > 1`` or a
 scheduler the function must be importable by name (defined at module level), and on a
-cluster the ``posture`` package must be importable by the workers.
+cluster the ``posture`` package must be importable by the workers. Local workers are
+started fresh (not forked), so a script that calls this with ``workers > 1`` needs the
+usual ``if __name__ == "__main__":`` guard; ``posture`` and ``python -m posture`` are safe.
 """
 
 from __future__ import annotations

@@ -9,6 +9,9 @@ talks to the test over TCP. Use it as a context manager::
 
 or, in a test module, as the module-scoped fixture ``dask_address`` (one cluster per
 module) by declaring ``pytest_plugins = ["dask_cluster"]`` at the top of the module.
+
+PYTEST_DONT_REWRITE: this module has no asserts to rewrite, and the marker keeps pytest
+from warning when a test module imports it before loading it as a plugin.
 """
 
 from __future__ import annotations
