@@ -7,6 +7,7 @@ are documented in README.md.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import signal
@@ -14,7 +15,7 @@ import sys
 import tempfile
 import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
@@ -259,21 +260,58 @@ def _caused_by_interrupt(exc: BaseException) -> bool:
     return False
 
 
+def _exit_code(exc: SystemExit) -> int:
+    if exc.code is None:
+        return 0
+    if isinstance(exc.code, int):
+        return exc.code
+    err(str(exc.code))
+    return 1
+
+
+def _leave(code: int) -> NoReturn:
+    """Exit with ``code`` and nothing after it: a late signal cannot change the outcome.
+
+    A SIGTERM arriving while Python unwinds and finalises would otherwise surface as
+    an uncaught KeyboardInterrupt, and the process would die by SIGINT (exit -2)
+    instead of the code already decided. Signals are blocked first; the one place a
+    pending handler can still run is retried.
+    """
+    while True:
+        try:
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+            for stream in (sys.stdout, sys.stderr):
+                with contextlib.suppress(OSError, ValueError):  # a closed pipe, say
+                    stream.flush()
+            break
+        except KeyboardInterrupt:
+            continue  # the command has finished: its code stands
+    os._exit(code)
+
+
 def main() -> None:
     """Entry point: Typer maps usage errors to 2 and Ctrl-C to 130; a bug becomes exit 1."""
     signal.signal(signal.SIGTERM, _terminate)
+    code = EXIT_INTERNAL
     try:
-        app()
-    except KeyboardInterrupt:  # outside a command (while Typer builds the app)
-        err("interrupted; nothing was written.")
-        sys.exit(EXIT_INTERRUPTED)
-    except Exception as exc:  # the last line of defence: no traceback for users
-        if _caused_by_interrupt(exc):  # e.g. Ctrl-C inside an import, re-raised as RuntimeError
+        try:
+            app()
+        except SystemExit as exc:  # how Typer ends every command
+            code = _exit_code(exc)
+        except KeyboardInterrupt:  # outside a command (while Typer builds the app)
             err("interrupted; nothing was written.")
-            sys.exit(EXIT_INTERRUPTED)
-        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
-        log = Path(tempfile.gettempdir()) / f"posture-crash-{stamp}.log"
-        log.write_text(traceback.format_exc(), encoding="utf-8")
-        err(f"internal error: {type(exc).__name__}: {exc}")
-        err(f"the traceback is saved in {log}; please report it")
-        sys.exit(EXIT_INTERNAL)
+            code = EXIT_INTERRUPTED
+        except Exception as exc:  # the last line of defence: no traceback for users
+            if _caused_by_interrupt(exc):  # e.g. Ctrl-C inside an import, as RuntimeError
+                err("interrupted; nothing was written.")
+                code = EXIT_INTERRUPTED
+            else:
+                stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
+                log = Path(tempfile.gettempdir()) / f"posture-crash-{stamp}.log"
+                log.write_text(traceback.format_exc(), encoding="utf-8")
+                err(f"internal error: {type(exc).__name__}: {exc}")
+                err(f"the traceback is saved in {log}; please report it")
+                code = EXIT_INTERNAL
+    except KeyboardInterrupt:  # a signal while an outcome above was being reported
+        code = EXIT_INTERRUPTED
+    _leave(code)

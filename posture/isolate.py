@@ -41,8 +41,12 @@ class ChildInterrupted(Exception):
     """The solve was interrupted (the child was stopped)."""
 
 
+_STOPS = {signal.SIGINT, signal.SIGTERM}
+
+
 def _entry(conn: Any, work: Callable[[], Any], interrupt: type[BaseException]) -> None:
     try:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)  # blocked by the parent to fork
         conn.send(("value", work()))
     except interrupt:
         conn.send(("interrupted", None))
@@ -78,10 +82,20 @@ def run_in_child(
     receive, send = _FORK.Pipe(duplex=False)
     child = _FORK.Process(target=_entry, args=(send, work, interrupt), daemon=True)
     started = time.perf_counter()
-    child.start()
-    send.close()
+    # Ctrl-C or SIGTERM during the fork itself would surface inside the at-fork hooks
+    # of other libraries (logging prints "Exception ignored ..."): hold them until the
+    # child exists, then let them through where they are handled below.
+    signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
+    try:
+        child.start()
+    except BaseException:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)
+        raise
+    finally:
+        send.close()
     deadline = started + limit_s + max(GRACE_S, 0.1 * limit_s)
     try:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)
         while True:
             if receive.poll(0.05):
                 try:
