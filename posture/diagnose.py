@@ -17,7 +17,7 @@ from posture.data import ModelData
 from posture.errors import Diagnostic
 from posture.extract import Solution
 from posture.overlay import SourceIndex
-from posture.rules import index_label, rule_label, rule_path
+from posture.rules import index_label, rule_key, rule_label, rule_path
 from posture.schema import Study
 
 VIOLATION_SUFFIX = "_violation"
@@ -154,7 +154,7 @@ def explain_elastic(sol: Solution, index: SourceIndex, units: dict[str, str]) ->
             if amount <= _TOL:
                 continue
             unit = _unit_of(family, idx, units)
-            path = rule_path(family, idx)
+            path = rule_key(family, idx, index)
             verb = (
                 "over" if family in ("personnel_cap", "basing_capacity", "budget") else "short by"
             )
@@ -182,7 +182,7 @@ def iis_conflicts(
     restores feasibility (None for physical limits such as inventory, which stay hard)."""
     found = []
     for family, idx, amount in members:
-        path = rule_path(family, idx)
+        path = rule_key(family, idx, index)
         unit = _unit_of(family, idx, units)
         if amount is None:
             fix = "a physical limit: add units or sources to relax it"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from posture.errors import KeyPath
+from posture.overlay import SourceIndex
 
 Index = Any
 
@@ -39,6 +40,20 @@ def rule_path(family: str, index: Index) -> KeyPath:
         "sources_added": ("replacement_sources", *i, "available"),
     }
     return paths.get(family, ())
+
+
+def rule_key(family: str, index: Index, written: SourceIndex) -> KeyPath:
+    """:func:`rule_path`, or the key the user actually wrote when that one is absent.
+
+    Units of a ``movable: false`` asset are locked by ``assets.<a>.movable``, not by
+    a ``locked.<o>`` entry: point there.
+    """
+    path = rule_path(family, index)
+    if family == "locked_units" and path not in written.values:
+        movable = ("assets", *_parts(index)[:1], "movable")
+        if movable in written.values:
+            return movable
+    return path
 
 
 def rule_label(family: str, index: Index) -> str:

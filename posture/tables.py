@@ -13,7 +13,7 @@ import pandas as pd
 from posture.data import ModelData
 from posture.extract import Solution
 from posture.overlay import SourceIndex
-from posture.rules import index_label, rule_label, rule_path
+from posture.rules import index_label, rule_key, rule_label
 from posture.schema import Study
 
 RESERVE = "reserve"
@@ -251,7 +251,7 @@ def binding_rules_table(sol: Solution, index: SourceIndex) -> pd.DataFrame:
             continue  # equalities (inventory) always hold with no slack: not informative
         for bound, side in ((row.lower, "lower"), (row.upper, "upper")):
             if bound is not None and abs(row.activity - bound) <= _TOL * max(1.0, abs(bound)):
-                where = index.value(rule_path(row.family, row.index))
+                where = index.value(rule_key(row.family, row.index, index))
                 rows.append(
                     {
                         "family": row.family,

@@ -153,6 +153,9 @@ def test_infeasible_conflict_set_named_with_relaxations(
     assert table.loc["locked_units", "violation"] == pytest.approx(3.0)
     assert table.loc["personnel_floor", "violation"] == pytest.approx(270.0)
     assert all(d.location is not None for d in result.diagnosis)
+    # the lock is the key the user wrote, movable: false, not a locked.<origin> entry
+    (lock,) = [d for d in result.diagnosis if "locked units" in d.message]
+    assert lock.path == ("assets", "patriot", "movable")
 
 
 def test_infeasible_only_by_integrality_is_said_honestly(
