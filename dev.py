@@ -30,7 +30,7 @@ def _run(*args: str | Path, env: dict[str, str] | None = None) -> None:
 
 def _install(extras: str) -> None:
     """Create .venv and install posture (with ``extras``) unless already done."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - users may start it with an older python3
         sys.exit(f"posture needs Python 3.11 or newer, this is {sys.version.split()[0]}")
     if not (BIN / "python").exists():
         venv.EnvBuilder(with_pip=True).create(VENV)
