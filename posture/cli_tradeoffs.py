@@ -132,18 +132,20 @@ def frontier(
         err(f"no frontier: {result.message}")
         raise typer.Exit(EXIT_INFEASIBLE)
     tables = result.tables()
-    headline = (
+    # Captions and charts carry no timings, so equal inputs give equal files.
+    caption = (
         f"FRONTIER {' vs '.join(result.objectives)} - scenario {resolved.scenario or 'base'}: "
         f"{len(result.points)} efficient points from {result.solves} solves "
-        f"({result.bypassed} grid points bypassed) in {result.seconds:.1f} s"
+        f"({result.bypassed} grid points bypassed)"
         + (f"; {result.message}" if result.message else "")
     )
-    chart = frontier_chart(tables["frontier"], result.objectives, headline)
+    headline = f"{caption} in {result.seconds:.1f} s"
+    chart = frontier_chart(tables["frontier"], result.objectives, caption)
     files = tradeoff_files(
         resolved,
         options,
         command="frontier",
-        headline=headline,
+        headline=caption,
         tables=tables,
         figures={
             "status": result.status.value,
@@ -269,11 +271,14 @@ def _run_sweep(
         raise typer.Exit(EXIT_INTERRUPTED) from None
     table = result.table
     solved = int(table["status"].isin(["optimal", "feasible"]).sum())
-    headline = (
+    # Captions and charts carry no timings or worker split, so equal sweeps give equal files.
+    caption = (
         f"SWEEP - scenario {resolved.scenario or 'base'}: {len(points) - 1} points "
-        f"(+ point 0, the unchanged study), {solved} with a plan, in {result.seconds:.1f} s = "
-        f"{result.points_per_second:.1f} points/s; {result.in_place} re-solved in place, "
-        f"{result.rebuilt} built"
+        f"(+ point 0, the unchanged study), {solved} with a plan"
+    )
+    headline = (
+        f"{caption}, in {result.seconds:.1f} s = {result.points_per_second:.1f} points/s; "
+        f"{result.in_place} re-solved in place, {result.rebuilt} built"
     )
     swept = [c for c in table.columns[1 : 1 + len(points[-1].assignments)]]
     measures = [m for m in ("objective", "shortfall", "cost", "turbulence") if m in table]
@@ -281,7 +286,7 @@ def _run_sweep(
     charts = (
         {
             "sweep.svg": sweep_chart(
-                table.iloc[1:].astype({swept[0]: float}), swept[0], measures, headline
+                table.iloc[1:].astype({swept[0]: float}), swept[0], measures, caption
             )
         }
         if numeric
@@ -291,7 +296,7 @@ def _run_sweep(
         resolved,
         options,
         command="sweep",
-        headline=headline,
+        headline=caption,
         tables={"sweep": table},
         figures={
             "points": len(points) - 1,
@@ -302,7 +307,11 @@ def _run_sweep(
             "workers": workers,
             "scheduler": scheduler,
             "seed": seed,
-            "seconds": {"sweep": round(result.seconds, 6)},
+            "seconds": {
+                "sweep": round(result.seconds, 6),
+                "setup_total": round(float(result.timings["setup_s"].sum()), 6),
+                "solve_total": round(float(result.timings["solve_s"].sum()), 6),
+            },
         },
         charts=charts,
     )

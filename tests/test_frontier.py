@@ -165,6 +165,18 @@ def test_cli_frontier_writes_a_run_folder(tmp_path: Path) -> None:
     assert (out / "frontier.svg").read_text().startswith("<?xml")
     summary = json.loads((out / "summary.json").read_text())
     assert summary["kind"] == "frontier" and summary["points"] == len(rows)
+    again = run_cli(
+        *args, "shortfall,cost", "--points", "5", "--out", str(tmp_path / "b"), cwd=tmp_path
+    )
+    assert again.returncode == 0, again.stderr
+    for name in (
+        "frontier.csv",
+        "frontier.md",
+        "frontier.tex",
+        "frontier_postures.csv",
+        "frontier.svg",
+    ):
+        assert (out / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
     bad = run_cli(*args, "shortfall,shortfall", "--out", str(tmp_path / "x"), cwd=tmp_path)
     assert bad.returncode == 3 and "named twice" in bad.stderr
     assert not (tmp_path / "x").exists()

@@ -148,7 +148,7 @@ def test_cli_bad_sweep_input(args: list[str], code: int, message: str, tmp_path:
 
 def test_cli_sweep_writes_a_tidy_table(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    done = run_cli(
+    args = (
         "sweep",
         str(DEFAULT_STUDY),
         "-s",
@@ -159,10 +159,8 @@ def test_cli_sweep_writes_a_tidy_table(tmp_path: Path) -> None:
         "12",
         "--seed",
         "3",
-        "-o",
-        str(out),
-        cwd=tmp_path,
     )
+    done = run_cli(*args, "-o", str(out), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     rows = list(csv.DictReader((out / "sweep.csv").open()))
     assert [int(r["point"]) for r in rows] == list(range(13))
@@ -170,3 +168,8 @@ def test_cli_sweep_writes_a_tidy_table(tmp_path: Path) -> None:
     summary = json.loads((out / "summary.json").read_text())
     assert summary["kind"] == "sweep" and summary["points"] == 12 and summary["seed"] == 3
     assert (out / "sweep.svg").exists() and (out / "resolved_inputs.yaml").exists()
+    # timings live in summary.json only: the same sweep, in 2 processes, same table bytes
+    again = run_cli(*args, "--workers", "2", "-o", str(tmp_path / "again"), cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    for name in ("sweep.csv", "sweep.md", "sweep.tex", "sweep.svg"):
+        assert (out / name).read_bytes() == (tmp_path / "again" / name).read_bytes(), name
