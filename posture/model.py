@@ -9,10 +9,12 @@ becomes ``total_violation`` (used to explain infeasible studies).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 import pyomo.environ as pyo
+from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 
 from posture.data import Activation, ModelData, Pair, Placement
 
@@ -44,6 +46,21 @@ def _index(data: ModelData) -> _Index:
             if coef:
                 source_terms[t, c].append((coef, (s, t)))
     return _Index(dict(asset_terms), dict(source_terms), dict(into), dict(sources_into))
+
+
+def _linear_sum(terms: Iterable[tuple[Any, Any]]) -> Any:
+    """``sum(coef * var)`` built as one linear expression (about twice as fast as
+    ``sum``, which re-wraps the growing expression at every term); 0 when empty.
+
+    Terms with a numeric zero coefficient are dropped, as ``0 * var`` would be.
+    """
+    args = [
+        MonomialTermExpression((c, v)) for c, v in terms if not (c.__class__ in _NUMBERS and c == 0)
+    ]
+    return LinearExpression(args) if args else 0
+
+
+_NUMBERS = (int, float)
 
 
 def _constant(body: Any) -> bool:
@@ -224,7 +241,9 @@ def define_expressions(m: pyo.ConcreteModel, data: ModelData, ix: _Index) -> Non
     def provided(_: pyo.ConcreteModel, t: str, c: str) -> object:
         assets = ix.asset_terms.get((t, c), [])
         sources = ix.source_terms.get((t, c), [])
-        return sum(k * m.place[p] for k, p in assets) + sum(k * m.activated[z] for k, z in sources)
+        return _linear_sum(
+            [*((k, m.place[p]) for k, p in assets), *((k, m.activated[z]) for k, z in sources)]
+        )
 
     m.provided = pyo.Expression(m.THEATRES, m.CAPABILITIES, rule=provided)
 
@@ -238,11 +257,15 @@ def define_expressions(m: pyo.ConcreteModel, data: ModelData, ix: _Index) -> Non
 
     m.moved = pyo.Expression(m.HOLDINGS, rule=moved)
     m.total_cost = pyo.Expression(
-        expr=sum(m.move_cost[p] * m.place[p] for p in data.placements if data.move_cost[p])
-        + sum(m.activation_cost[s] * m.activated[s, t] for s, t in data.activations)
+        expr=_linear_sum(
+            [
+                *((m.move_cost[p], m.place[p]) for p in data.placements if data.move_cost[p]),
+                *((m.activation_cost[s], m.activated[s, t]) for s, t in data.activations),
+            ]
+        )
     )
     m.weighted_shortfall = pyo.Expression(
-        expr=sum(m.shortfall_weight[q] * m.shortfall[q] for q in data.requirements)
+        expr=_linear_sum((m.shortfall_weight[q], m.shortfall[q]) for q in data.requirements)
     )
     m.turbulence = pyo.Expression(
         expr=sum(m.turbulence_weight[a] * m.moved[a, o] for a, o in data.holdings)
@@ -261,7 +284,7 @@ def add_inventory(m: pyo.ConcreteModel, data: ModelData, ix: _Index) -> None:
     m.inventory = pyo.Constraint(
         m.HOLDINGS,
         rule=lambda _, a, o: (
-            sum(m.place[p] for p in by_holding[a, o]) + m.reserve[a, o]
+            _linear_sum([*((1, m.place[p]) for p in by_holding[a, o]), (1, m.reserve[a, o])])
             == m.units_held[a, o] + _added(m, a, o)
         ),
     )
@@ -355,8 +378,11 @@ def add_source_availability(m: pyo.ConcreteModel, data: ModelData) -> None:
 
 
 def _personnel(m: pyo.ConcreteModel, data: ModelData, ix: _Index, t: str) -> Any:
-    return sum(data.personnel[p[0]] * m.place[p] for p in ix.into.get(t, [])) + sum(
-        data.source_personnel[z[0]] * m.activated[z] for z in ix.sources_into.get(t, [])
+    return _linear_sum(
+        [
+            *((data.personnel[p[0]], m.place[p]) for p in ix.into.get(t, [])),
+            *((data.source_personnel[z[0]], m.activated[z]) for z in ix.sources_into.get(t, [])),
+        ]
     )
 
 
@@ -388,17 +414,24 @@ def add_basing_capacity(m: pyo.ConcreteModel, data: ModelData, ix: _Index, elast
     if elastic:
         m.basing_capacity_violation = pyo.Var(m.BASING_LIMITS, domain=pyo.NonNegativeReals)
 
+    # One pass over what can be placed in each limited theatre, by basing kind.
+    footprints: dict[Pair, list[tuple[float, Any]]] = defaultdict(list)
+    for t in {t for t, _ in data.basing_limits}:
+        for p in ix.into.get(t, []):
+            for k, f in data.footprint[p[0]].items():
+                if f:
+                    footprints[t, k].append((f, m.place[p]))
+        for z in ix.sources_into.get(t, []):
+            for k, f in data.source_footprint[z[0]].items():
+                if f:
+                    footprints[t, k].append((f, m.activated[z]))
+
     def rule(_: pyo.ConcreteModel, t: str, k: str) -> object:
-        used = [(data.footprint[p[0]].get(k, 0.0), m.place[p]) for p in ix.into.get(t, [])]
-        used += [
-            (data.source_footprint[z[0]].get(k, 0.0), m.activated[z])
-            for z in ix.sources_into.get(t, [])
-        ]
-        used = [(f, v) for f, v in used if f]
+        used = footprints.get((t, k), [])
         if not used:
             return pyo.Constraint.Skip
         slack = m.basing_capacity_violation[t, k] if elastic else 0
-        return sum(f * v for f, v in used) - slack <= m.basing_limit[t, k]
+        return _linear_sum(used) - slack <= m.basing_limit[t, k]
 
     m.basing_capacity = pyo.Constraint(m.BASING_LIMITS, rule=rule)
 
