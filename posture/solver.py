@@ -137,9 +137,10 @@ def compile_model(model: pyo.ConcreteModel) -> CompiledModel:
 
 
 def _highs_time_limit(options: SolverOptions) -> float:
-    """HiGHS's own limit, a little past the user's: the wall clock is enforced by
-    :func:`_run`, and HiGHS's soft limit is only the backstop."""
-    return float(options.time_limit_s) * 1.05 + 1.0
+    """HiGHS's own (soft) limit: the user's. Whichever stops the search first wins:
+    HiGHS's clock where it checks it, our interrupt (:func:`_run`) where it polls the
+    callback, and the child process's kill where it does neither."""
+    return float(options.time_limit_s)
 
 
 def _highs(compiled: CompiledModel, options: SolverOptions) -> Any:

@@ -57,10 +57,16 @@ def test_node_limit_without_incumbent_exit_6_no_tables(tmp_path: Path) -> None:
     assert not latest.exists() or latest.resolve() != run.resolve()
 
 
-def test_kept_model_solves_again_after_a_wall_clock_stop(unicost: Path) -> None:
+def test_kept_model_solves_again_after_a_wall_clock_stop(
+    unicost: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """HiGHS keeps its cancel flag: without a fresh object, the next solve on a kept
     model would stop at once as 'interrupted' (found by the alternatives search)."""
     import posture
+    import posture.solver
+
+    # HiGHS's own clock must not stop it first: this is about our interrupt's path.
+    monkeypatch.setattr(posture.solver, "_highs_time_limit", lambda options: 3600.0)
     from posture.data import build_model_data
     from posture.model import build_model
     from posture.schema import SolverOptions
