@@ -38,7 +38,8 @@ from posture.data import ModelData, build_model_data
 from posture.errors import KeyPath, Location, format_path
 from posture.extract import row_identity
 from posture.loader import ResolvedStudy
-from posture.model import criterion_names, structure_key
+from posture.model import criterion_names
+from posture.parameters import structure_key
 from posture.resolve import Resolver, Solved
 from posture.rules import index_label, rule_label, rule_path
 from posture.schema import SolverOptions, Study

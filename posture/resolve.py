@@ -2,7 +2,7 @@
 
 A sweep point or a marginal-value re-solve usually changes a few parameters
 (an inventory, a floor, a weight). When the variant has the same
-:func:`posture.model.structure_key` as the model already built, its parameter
+:func:`posture.parameters.structure_key` as the model already built, its parameter
 values are set on the kept Pyomo model and pushed to the kept HiGHS model in bulk;
 otherwise the model is rebuilt. Both paths give the same optimum (tested).
 """
@@ -17,8 +17,9 @@ import numpy as np
 from posture.data import ModelData
 from posture.diagnose import impossible_rules
 from posture.extract import Solution, extract_solution
-from posture.model import build_model, set_parameters, structure_key
+from posture.model import build_model
 from posture.overlay import SourceIndex
+from posture.parameters import set_parameters, structure_key
 from posture.schema import SolverOptions
 from posture.solver import (
     CompiledModel,
