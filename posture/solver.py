@@ -143,7 +143,8 @@ def _highs_time_limit(options: SolverOptions) -> float:
     return float(options.time_limit_s)
 
 
-def _highs(compiled: CompiledModel, options: SolverOptions) -> Any:
+def _highs(lp: Any, options: SolverOptions) -> Any:
+    """A silent Highs object holding ``lp`` (a HighsLp), with the user's options."""
     h = _new_highs()
     h.setOptionValue("time_limit", _highs_time_limit(options))
     h.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
@@ -151,7 +152,7 @@ def _highs(compiled: CompiledModel, options: SolverOptions) -> Any:
     h.setOptionValue("random_seed", int(options.seed))
     if options.node_limit is not None:
         h.setOptionValue("mip_max_nodes", int(options.node_limit))
-    h.passModel(compiled.lp)
+    h.passModel(lp)
     return h
 
 
@@ -235,7 +236,7 @@ def _solve_here(
 ) -> SolveResult:
     """The solve itself, in whichever process runs it."""
     t0 = time.perf_counter()
-    h = _highs(compiled, options)
+    h = _highs(compiled.lp, options)
     for col, value in (upper or {}).items():
         h.changeColBounds(col, compiled.lp.col_lower_[col], value)
     t1 = time.perf_counter()
@@ -388,7 +389,7 @@ class KeptModel:
         self.options = options
         self._position = {id(v): j for j, v in enumerate(compiled.columns)}
         t0 = time.perf_counter()
-        self.h = _highs(compiled, options)
+        self.h = _highs(compiled.lp, options)
         self.handoff_seconds = time.perf_counter() - t0
         self.n_cols, self.n_rows = len(compiled.columns), len(compiled.rows)
         self.added_cols = 0
@@ -503,18 +504,7 @@ class KeptModel:
             # HiGHS 1.16 keeps the cancel flag: every later run on this object would
             # stop at once as "interrupted". A fresh object with the same model (added
             # rows, columns, names and integrality included) solves normally again.
-            fresh = _new_highs()
-            fresh.passModel(self.h.getLp())
-            for name, value in (
-                ("time_limit", _highs_time_limit(options)),
-                ("mip_rel_gap", float(options.mip_rel_gap)),
-                ("threads", int(options.threads)),
-                ("random_seed", int(options.seed)),
-            ):
-                fresh.setOptionValue(name, value)
-            if options.node_limit is not None:
-                fresh.setOptionValue("mip_max_nodes", int(options.node_limit))
-            self.h = fresh
+            self.h = _highs(self.h.getLp(), options)
         if result.col_values is not None and result.row_values is not None:
             result.extra_values = result.col_values[self.n_cols :]
             result.col_values = result.col_values[: self.n_cols]
