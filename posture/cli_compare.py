@@ -75,11 +75,10 @@ _SHOWN: dict[str, tuple[str, list[str], dict[str, str]]] = {
 
 def _text(value: object, signed: bool = False) -> str:
     """A cell for the terminal: numbers short (deltas signed), text with markup escaped."""
-    from rich.markup import escape
+    from posture.terminal import safe
 
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        text = str(value)
-        return escape("".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text))
+        return safe(str(value))
     sign = "+" if signed and value else ""
     return f"{int(value):{sign}d}" if isinstance(value, numbers.Integral) else f"{value:{sign}.6g}"
 

@@ -71,16 +71,17 @@ def _write(resolved: ResolvedStudy, command: str, files: RunFiles, out: Path | N
 
 def _show(title: str, df: pd.DataFrame, columns: list[str] | None = None, limit: int = 25) -> None:
     from rich.console import Console
-    from rich.markup import escape
     from rich.table import Table
 
+    from posture.terminal import safe
+
     columns = columns or list(df.columns)
-    table = Table(title=escape(title), title_justify="left")
+    table = Table(title=safe(title), title_justify="left")
     for col in columns:
-        table.add_column(escape(str(col)))
+        table.add_column(safe(str(col)))
     for _, row in df.head(limit).iterrows():
         cells = [row[c] for c in columns]
-        table.add_row(*(escape(f"{v:.6g}" if isinstance(v, float) else str(v)) for v in cells))
+        table.add_row(*(safe(f"{v:.6g}" if isinstance(v, float) else str(v)) for v in cells))
     if len(df) > limit:
         table.caption = f"... {len(df) - limit} more rows in the run folder"
     Console(highlight=False, soft_wrap=True).print(table)

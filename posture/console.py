@@ -6,17 +6,16 @@ from pathlib import Path
 
 import pandas as pd
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from posture.run import RunResult
+from posture.terminal import safe
 
 
 def _cell(value: object) -> str:
     """Escape rich markup and show control characters, so names cannot restyle the terminal."""
     text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
-    text = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
-    return escape(text)
+    return safe(text)
 
 
 def _table(title: str, df: pd.DataFrame, columns: list[str], limit: int = 15) -> Table:
