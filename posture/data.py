@@ -6,9 +6,15 @@ once here and shared by the model builder, the pre-solve checks and the tables.
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from posture.schema import Study
+
+if TYPE_CHECKING:
+    from posture.loader import ResolvedStudy
 
 Holding = tuple[str, str]  # (asset, origin)
 Placement = tuple[str, str, str]  # (asset, origin, theatre)
@@ -153,3 +159,11 @@ def build_model_data(study: Study) -> ModelData:
         ),
         weights=(w.shortfall, w.cost, w.turbulence),
     )
+
+
+def edited_model_data(resolved: ResolvedStudy, edit: Callable[[dict[str, Any]], None]) -> ModelData:
+    """Model data of a what-if: ``edit`` changes a copy of the merged inputs, which are
+    validated again, so derived numbers (baselines, locks) follow the change."""
+    doc = copy.deepcopy(resolved.data)
+    edit(doc)
+    return build_model_data(Study.model_validate(doc))

@@ -26,7 +26,6 @@ its constraint rows in the LP with every integer fixed at the base optimum
 
 from __future__ import annotations
 
-import copy
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,7 +33,7 @@ from typing import Any
 
 import pandas as pd
 
-from posture.data import ModelData, build_model_data
+from posture.data import ModelData, build_model_data, edited_model_data
 from posture.errors import KeyPath, Location, format_path
 from posture.extract import row_identity
 from posture.loader import ResolvedStudy
@@ -42,7 +41,7 @@ from posture.model import criterion_names
 from posture.parameters import structure_key
 from posture.resolve import Resolver, Solved
 from posture.rules import index_label, rule_label, rule_path
-from posture.schema import SolverOptions, Study
+from posture.schema import SolverOptions
 from posture.solver import SolveInterrupted, SolveStatus
 
 NAN = float("nan")
@@ -282,13 +281,6 @@ def _outcome(solved: Solved) -> _Outcome:
     return outcome
 
 
-def _variant(resolved: ResolvedStudy, what: WhatIf) -> ModelData:
-    """The what-if as model data: edit a copy of the merged study, validate, derive."""
-    doc = copy.deepcopy(resolved.data)
-    what.edit(doc)
-    return build_model_data(Study.model_validate(doc))
-
-
 def _failed(exc: Exception) -> _Outcome:
     text = str(exc).strip().splitlines()
     return _Outcome(SolveStatus.ERROR.value, f"{type(exc).__name__}: {text[0] if text else ''}")
@@ -388,7 +380,7 @@ def marginal_values(resolved: ResolvedStudy, options: SolverOptions) -> Marginal
     variants: list[ModelData | _Outcome] = []
     for what in changes:
         try:
-            variants.append(_variant(resolved, what))
+            variants.append(edited_model_data(resolved, what.edit))
         except Exception as exc:  # an invalid what-if is reported in its row, not raised
             variants.append(_failed(exc))
     # Variants with the base's structure first: they all re-solve in place.

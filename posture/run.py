@@ -6,14 +6,14 @@ This is the library's solve path; the CLI and the Python API both call
 
 from __future__ import annotations
 
-import copy
 import time
 from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import Any
 
 import pandas as pd
 
-from posture.data import ModelData, build_model_data
+from posture.data import ModelData, build_model_data, edited_model_data
 from posture.diagnose import (
     Conflict,
     conflicts_table,
@@ -26,7 +26,7 @@ from posture.errors import Diagnostic
 from posture.extract import extract_solution, row_identity, violation_columns
 from posture.loader import ResolvedStudy
 from posture.model import build_model
-from posture.schema import SolverOptions, Study
+from posture.schema import SolverOptions
 from posture.solver import (
     CompiledModel,
     SolveResult,
@@ -150,14 +150,16 @@ def _explain_infeasible(
 
 def _with_added(resolved: ResolvedStudy, added: dict[tuple[str, object], int]) -> ModelData:
     """The study with the suggested units added, as model data (for the verifying solve)."""
-    doc = copy.deepcopy(resolved.data)
-    for (family, idx), n in added.items():
-        if family == "units_added":
-            a, o = (str(part) for part in idx)  # type: ignore[attr-defined]
-            doc["assets"][a]["inventory"][o] += n
-        else:
-            doc["replacement_sources"][idx]["available"] += n
-    return build_model_data(Study.model_validate(doc))
+
+    def add(doc: dict[str, Any]) -> None:
+        for (family, idx), n in added.items():
+            if family == "units_added":
+                a, o = (str(part) for part in idx)  # type: ignore[attr-defined]
+                doc["assets"][a]["inventory"][o] += n
+            else:
+                doc["replacement_sources"][idx]["available"] += n
+
+    return edited_model_data(resolved, add)
 
 
 def _suggest_supply(
