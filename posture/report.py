@@ -18,6 +18,7 @@ import yaml
 
 from posture.loader import ResolvedStudy
 from posture.run import RunResult
+from posture.schema import SolverOptions
 from posture.writer import RunFiles
 
 _PACKAGES = ("posture", "pyomo", "highspy", "pandas", "pydantic", "pyyaml", "numpy", "scipy")
@@ -46,11 +47,25 @@ def default_run_name(result: RunResult, now: dt.datetime | None = None) -> str:
     return f"{stem}-{result.resolved.scenario or 'base'}-{stamp}"
 
 
+def provenance(resolved: ResolvedStudy, options: SolverOptions, highs: str) -> dict[str, Any]:
+    """What every manifest records to trace and reproduce a run: inputs, options, versions."""
+    return {
+        "scenario": resolved.scenario,
+        "overrides": list(resolved.overrides),
+        "study_files": [str(f) for f in resolved.files],
+        "input_hash": resolved.input_hash,
+        "options": options.model_dump(exclude={"source"}),
+        "versions": {**package_versions(), "highs": highs},
+        "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+
+
 def summary_of(result: RunResult) -> dict[str, Any]:
     """The manifest written as summary.json."""
     r = result.resolved
     seconds = {k: round(v, 6) for k, v in result.seconds.items()}  # "write" added by the writer
     return {
+        **provenance(r, result.options, result.highs_version),
         "status": result.status.value,
         "headline": result.headline,
         "exit_code": int(result.exit_code),
@@ -58,18 +73,11 @@ def summary_of(result: RunResult) -> dict[str, Any]:
         "objective": _finite(result.objective),
         "best_bound": _finite(result.bound),
         "gap": _finite(result.gap),
-        "scenario": r.scenario,
         "scenario_description": r.description,
-        "overrides": list(r.overrides),
-        "study_files": [str(f) for f in r.files],
-        "input_hash": r.input_hash,
-        "options": result.options.model_dump(exclude={"source"}),
         "seconds": seconds,
         "model_size": result.model_size,
-        "versions": {**package_versions(), "highs": result.highs_version},
         "diagnosis": [d.format() for d in result.diagnosis],
         "tables": sorted(result.tables),
-        "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
 
 

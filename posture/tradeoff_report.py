@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from posture.loader import ResolvedStudy
-from posture.report import package_versions, resolved_yaml
+from posture.report import provenance, resolved_yaml
 from posture.schema import SolverOptions
 from posture.solver import highs_version
 from posture.writer import RunFiles
@@ -43,14 +43,8 @@ def tradeoff_files(
         "kind": command,
         "headline": headline,
         **figures,
-        "scenario": resolved.scenario,
-        "overrides": list(resolved.overrides),
-        "study_files": [str(f) for f in resolved.files],
-        "input_hash": resolved.input_hash,
-        "options": options.model_dump(exclude={"source"}),
-        "versions": {**package_versions(), "highs": highs_version()},
+        **provenance(resolved, options, highs_version()),
         "tables": sorted(tables),
-        "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     texts = {"resolved_inputs.yaml": resolved_yaml(resolved), **(charts or {})}
     return RunFiles(tables=tables, summary=summary, texts=texts, caption=headline)
