@@ -36,7 +36,7 @@ import pyomo.environ as pyo
 
 from posture.data import ModelData, build_model_data
 from posture.diagnose import impossible_rules
-from posture.extract import extract_solution
+from posture.extract import decision_columns, extract_solution
 from posture.loader import ResolvedStudy
 from posture.model import build_model
 from posture.resolve import IMPOSSIBLE, decision_values
@@ -206,7 +206,7 @@ class _Search:
         # The row holding the slack is indexed by the objective it bounds (`total`).
         objective = next(compiled.model.component_data_objects(pyo.Objective, active=True))
         self.objective_name: str = objective.name
-        self.columns = _posture_columns(compiled)
+        self.columns = np.array(decision_columns(compiled, _POSTURE_VARIABLES), dtype=np.int32)
         self.integer = np.array(
             [j for j, v in enumerate(compiled.columns) if v.is_integer()], dtype=np.int32
         )
@@ -371,17 +371,6 @@ class _Search:
         finally:
             self.kept.set_col_bounds(cols, self.lower[cols], self.upper[cols])
         return polished
-
-
-def _posture_columns(compiled: CompiledModel) -> np.ndarray:
-    """Columns of the posture-defining variables (place, activated), in column order."""
-    position = {id(v): j for j, v in enumerate(compiled.columns)}
-    found: list[int] = []
-    for name in _POSTURE_VARIABLES:
-        variable = compiled.model.find_component(name)
-        # A variable the compiler dropped is in no row and no objective: it decides nothing.
-        found.extend(position[id(variable[i])] for i in variable if id(variable[i]) in position)
-    return np.array(sorted(found), dtype=np.int32)
 
 
 def _stop_reason(search: SolveResult) -> str:

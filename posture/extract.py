@@ -75,3 +75,9 @@ def violation_columns(compiled: CompiledModel) -> dict[tuple[str, Index], int]:
         if name.endswith("_violation"):
             found[name.removesuffix("_violation"), var.index()] = col
     return found
+
+
+def decision_columns(compiled: CompiledModel, names: tuple[str, ...]) -> list[int]:
+    """Columns of the named variables, in column order (a variable the compiler dropped
+    is in no row and no objective, so it has no column and decides nothing)."""
+    return [col for col, var in enumerate(compiled.columns) if var.parent_component().name in names]
