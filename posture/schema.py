@@ -241,6 +241,16 @@ class SolverOptions(Strict):
         le=2_000_000_000,
         description="Branch-and-bound node limit; unlike a time limit, reproducible.",
     )
+    neighbourhood_search: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        description=(
+            "LP-guided neighbourhood search before the MIP (large studies): up to half the "
+            "time limit is spent finding a good plan in small sub-MIPs around the LP "
+            "relaxation, which then starts the full solve. 'auto': on for models with at "
+            "least 20,000 integer columns and no node limit (sub-MIPs are time-limited, so "
+            "not reproducible)."
+        ),
+    )
     source: SourceNote | None = None
 
 

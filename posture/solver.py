@@ -67,6 +67,7 @@ class SolveResult:
     seconds: dict[str, float] = field(default_factory=dict)
     highs_version: str = ""
     extra_values: np.ndarray | None = None  # columns added to a KeptModel, in order
+    neighbourhood: Any = None  # NeighbourhoodStart, when the LP-guided search ran
 
 
 def _new_highs() -> Any:
@@ -242,11 +243,115 @@ def _solve_here(
     for col, value in (upper or {}).items():
         h.changeColBounds(col, compiled.lp.col_lower_[col], value)
     t1 = time.perf_counter()
-    wall_stopped = _run(h, options.time_limit_s)
+    start = None
+    if _neighbourhood_wanted(compiled, options):
+        start = _neighbourhood_start(h, options, NEIGHBOURHOOD_SHARE * options.time_limit_s)
+        if start.plan is not None:
+            h.setSolution(_solution(start.plan))
     t2 = time.perf_counter()
+    left = max(options.time_limit_s - (t2 - t1), 0.01)
+    h.setOptionValue("time_limit", left)
+    wall_stopped = _run(h, left)
+    t3 = time.perf_counter()
     result = _classify(h, compiled, options, wall_stopped)
-    result.seconds = {"handoff": t1 - t0, "solve": t2 - t1}
+    if start is not None and start.lp_bound is not None:
+        _keep_lp_bound(result, start.lp_bound)
+    result.seconds = {"handoff": t1 - t0, "solve": t3 - t1}
+    if start is not None:
+        result.seconds["neighbourhood"] = t2 - t1  # part of "solve"
+        result.neighbourhood = start
     return result
+
+
+NEIGHBOURHOOD_MIN_INTEGERS = 20_000
+"""Integer columns from which ``neighbourhood_search: auto`` runs the search (benchmark
+M, 6.7k, is left to HiGHS; L, 111k, gains most: see benchmarks/README.md)."""
+NEIGHBOURHOOD_SHARE = 0.5
+"""Share of the time limit the search may use; the full MIP gets the rest."""
+
+
+@dataclass(frozen=True)
+class NeighbourhoodStart:
+    """What the LP-guided search found before the full MIP."""
+
+    plan: np.ndarray | None  # a plan of the full model, or None
+    objective: float | None
+    lp_bound: float | None  # the LP relaxation's objective: a valid bound
+    rounds: int
+
+
+def _neighbourhood_wanted(compiled: CompiledModel, options: SolverOptions) -> bool:
+    mode = options.neighbourhood_search
+    if mode == "off" or not compiled.is_mip:
+        return False
+    if mode == "on":
+        return True
+    integer = highspy.HighsVarType.kInteger
+    count = sum(1 for t in compiled.lp.integrality_ if t == integer)
+    return options.node_limit is None and count >= NEIGHBOURHOOD_MIN_INTEGERS
+
+
+def _solution(values: np.ndarray) -> Any:
+    solution = highspy.HighsSolution()
+    solution.col_value = list(values)
+    solution.value_valid = True
+    return solution
+
+
+def _neighbourhood_start(h: Any, options: SolverOptions, budget: float) -> NeighbourhoodStart:
+    """The LP relaxation, then sub-MIPs around it (``posture/neighbourhood.py``) within
+    ``budget`` seconds; every plan found is a plan of the model held by ``h``."""
+    from posture.neighbourhood import Neighbourhood
+
+    deadline = time.perf_counter() + budget
+    lp = h.getLp()  # with any bound overrides already applied
+    n = int(lp.num_col_)
+    cols = np.arange(n, dtype=np.int32)
+    integer = np.array([t == highspy.HighsVarType.kInteger for t in lp.integrality_], bool)
+    relaxed = _highs(lp, options)
+    relaxed.changeColsIntegrality(n, cols, np.full(n, highspy.HighsVarType.kContinuous))
+    if _run(relaxed, budget) or not str(relaxed.getModelStatus()).endswith("kOptimal"):
+        return NeighbourhoodStart(None, None, None, 0)
+    solution = relaxed.getSolution()
+    lp_bound = float(relaxed.getInfo().objective_function_value)
+    matrix = lp.a_matrix_
+    hood = Neighbourhood(
+        (np.asarray(matrix.start_), np.asarray(matrix.index_), np.asarray(matrix.value_)),
+        (int(lp.num_row_), n),
+        np.asarray(lp.col_cost_),
+        integer,
+        np.asarray(solution.col_value),
+        np.asarray(solution.col_dual),
+    )
+    lower, upper = np.asarray(lp.col_lower_, float), np.asarray(lp.col_upper_, float)
+    sub = _highs(lp, options)
+    sub.setOptionValue("mip_rel_gap", max(float(options.mip_rel_gap), 1e-4))
+    per_round = max(budget / 6.0, 1.0)
+    best, best_objective, rounds = None, math.inf, 0
+    while (left := deadline - time.perf_counter()) > 0.1:
+        sub.changeColsBounds(n, cols, lower, hood.upper_bounds(upper))
+        if best is not None:
+            sub.setSolution(_solution(best))
+        sub.setOptionValue("time_limit", min(per_round, left))
+        stopped = _run(sub, min(per_round, left))
+        rounds += 1
+        info = sub.getInfo()
+        if info.primal_solution_status == 2 and info.objective_function_value < best_objective:
+            best = np.array(sub.getSolution().col_value, dtype=float)
+            best_objective = float(info.objective_function_value)
+        if stopped or best is None or hood.widen(best) == 0:
+            break
+    objective = best_objective if best is not None else None
+    return NeighbourhoodStart(best, objective, lp_bound, rounds)
+
+
+def _keep_lp_bound(result: SolveResult, lp_bound: float) -> None:
+    """A full MIP stopped before its root LP reports no bound; the LP relaxation is one."""
+    if not result.status.has_solution or result.objective is None:
+        return
+    if result.bound is None or result.bound < lp_bound <= result.objective:
+        result.bound = _snap(lp_bound)
+        result.gap = _gap(result.objective, result.bound)
 
 
 def _classify(

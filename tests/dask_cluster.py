@@ -149,7 +149,9 @@ def _wait_for_workers(address: str, workers: int, folder: Path, deadline: float)
         try:
             client.wait_for_workers(workers, timeout=max(1.0, deadline - time.monotonic()))
         except TimeoutError:
-            raise RuntimeError(f"{workers} workers did not connect in time:\n{_logs(folder)}") from None
+            raise RuntimeError(
+                f"{workers} workers did not connect in time:\n{_logs(folder)}"
+            ) from None
 
 
 def _logs(folder: Path, lines: int = 20) -> str:
