@@ -306,6 +306,15 @@ def measure(
         mip_rel_gap=options.mip_rel_gap,
         highs=highs_version(),
         rss_end_mib=_maxrss_mib(),
+        neighbourhood=(
+            None
+            if outcome.neighbourhood is None
+            else {
+                "seconds": outcome.seconds.get("neighbourhood", 0.0),
+                "rounds": outcome.neighbourhood.rounds,
+                "objective": outcome.neighbourhood.objective,
+            }
+        ),
     )
     return out
 
@@ -517,6 +526,19 @@ def size_table(results: dict[str, dict[str, Any]]) -> list[str]:
         lambda r: _s(r["compile_warm_s"]),
     )
     row("HiGHS status", lambda r: r["highs_status"].replace("wall-clock limit", "limit"))
+    row(
+        "of the solve: LP-guided start (s / rounds / its best plan)",
+        lambda r: (
+            "off"
+            if r.get("neighbourhood") is None
+            else f"{_s(r['neighbourhood']['seconds'])} / {r['neighbourhood']['rounds']} / "
+            + (
+                "none"
+                if r["neighbourhood"]["objective"] is None
+                else f"{r['neighbourhood']['objective']:.6g}"
+            )
+        ),
+    )
     row("objective / best bound", lambda r: f"{r['objective']:.6g} / {r['bound']:.6g}")
     row(
         "reference posture objective (generator's feasible posture)",

@@ -2,9 +2,10 @@
 
 PyYAML's loaders have traps for analysts' files: duplicate keys silently kept, YAML
 1.1 booleans (``no``), ``0755`` read as 493, alias bombs, tags that construct objects
-and recursion crashes. Only PyYAML's pure-Python reader, scanner and parser are used
-here; values are built from the event stream by this module, which refuses anchors,
-aliases and tags as they go past and types scalars by YAML 1.2 core-schema rules.
+and recursion crashes. Only PyYAML's parsers are used here (libyaml's when it is
+installed, the pure-Python one for any file with a problem); values are built from
+the event stream by this module, which refuses anchors, aliases and tags as they go
+past and types scalars by YAML 1.2 core-schema rules.
 """
 
 from __future__ import annotations
@@ -26,6 +27,12 @@ from yaml.reader import Reader, ReaderError
 from yaml.scanner import Scanner
 
 from posture.errors import Diagnostic, InputError, KeyPath, Location
+
+CParser: Any
+try:
+    from yaml._yaml import CParser
+except ImportError:  # PyYAML built without libyaml: the pure-Python parser reads everything
+    CParser = None
 
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 _BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
@@ -119,30 +126,78 @@ def _show_tag(tag: str) -> str:
     return "!!" + tag[len(prefix) :] if tag.startswith(prefix) else tag
 
 
-class _Loader(Reader, Scanner, Parser):
-    """PyYAML's pure-Python reader, scanner and parser, plus a safe composer.
+class _PureEvents(Reader, Scanner, Parser):
+    """PyYAML's pure-Python reader, scanner and parser: the reference event source.
+
+    Its errors (a control character at its offset, syntax errors with context marks)
+    are the ones users see; it checks for control characters as it is built.
+    """
+
+    def __init__(self, text: str) -> None:
+        Reader.__init__(self, text)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+
+
+class _LibyamlEvents:
+    """libyaml's parser (about 20 times faster), for files the composer then finds clean.
+
+    Its plain scalars carry style ``""`` where the pure parser has None, and its
+    ``check_event`` ignores subclasses; both are evened out here so the composer sees
+    one event language.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.parser = CParser(text)
+
+    @staticmethod
+    def _even(event: Any) -> Any:
+        if isinstance(event, ev.ScalarEvent) and event.style == "":
+            event.style = None
+        return event
+
+    def get_event(self) -> Any:
+        return self._even(self.parser.get_event())
+
+    def peek_event(self) -> Any:
+        return self._even(self.parser.peek_event())
+
+    def check_event(self, *choices: Any) -> bool:
+        # libyaml's own check_event matches exact classes, not CollectionEndEvent's kin
+        return isinstance(self.parser.peek_event(), choices)
+
+    def dispose(self) -> None:
+        self.parser.dispose()
+
+
+class _Composer:
+    """A safe composer over an event source (pure or libyaml).
 
     No PyYAML composer, resolver or constructor runs: values are built from events,
     no anchor is registered and no alias is followed, so an alias bomb costs one
     error per mark instead of an exponential expansion.
     """
 
-    def __init__(self, text: str, report: _Report, max_depth: int) -> None:
-        Reader.__init__(self, text)
-        Scanner.__init__(self)
-        Parser.__init__(self)
+    def __init__(self, events: Any, report: _Report, max_depth: int) -> None:
+        self.events = events
         self.report = report
         self.max_depth = max_depth
         self.values: dict[KeyPath, Location] = {}
         self.keys: dict[KeyPath, Location] = {}
 
     def next_event(self) -> ev.Event:
-        event: ev.Event = self.get_event()  # type: ignore[no-untyped-call]  # untyped stubs
+        event: ev.Event = self.events.get_event()
         return event
 
     def upcoming(self) -> ev.Event:
-        event: ev.Event = self.peek_event()  # type: ignore[no-untyped-call]
+        event: ev.Event = self.events.peek_event()
         return event
+
+    def check_event(self, *choices: type[ev.Event]) -> bool:
+        return bool(self.events.check_event(*choices))
+
+    def dispose(self) -> None:
+        self.events.dispose()
 
     def check(self, event: ev.Event, path: KeyPath) -> bool:
         """Report an alias, anchor or tag on a node event; False for an alias."""
@@ -242,7 +297,7 @@ class _Loader(Reader, Scanner, Parser):
         return _SPECIAL_FLOATS.get(text, text)
 
 
-def _parse(loader: _Loader) -> Any:
+def _parse(loader: _Composer) -> Any:
     report = loader.report
     loader.next_event()  # stream start
     if loader.check_event(ev.StreamEndEvent):
@@ -307,11 +362,14 @@ def parse_yaml_text(text: str, file: str, *, max_depth: int = 64) -> YamlDocumen
     """
     if not 1 <= max_depth <= _DEPTH_CEILING:
         raise ValueError(f"max_depth must be between 1 and {_DEPTH_CEILING}")
+    fast = _parse_with_libyaml(text, file, max_depth)
+    if fast is not None:
+        return fast
     report = _Report(file)
     data: Any = None
     source = SourceMap(file, {}, {})
     try:
-        loader = _Loader(text, report, max_depth)  # checks for control characters at once
+        loader = _Composer(_PureEvents(text), report, max_depth)  # checks control characters
         source = SourceMap(file, loader.values, loader.keys)
         try:
             data = _parse(loader)
@@ -321,7 +379,15 @@ def parse_yaml_text(text: str, file: str, *, max_depth: int = 64) -> YamlDocumen
         pass
     except YAMLError as exc:  # syntax errors are fatal: the rest cannot be read reliably
         report.errors.append(_syntax_error(exc, text, file))
-    top = Location(file, 1, 1)
+    errors, warnings = _diagnostics(report)
+    if errors or not isinstance(data, dict):
+        raise InputError(diagnostics=[*errors, *warnings])
+    return YamlDocument(data, source, tuple(warnings))
+
+
+def _diagnostics(report: _Report) -> tuple[list[Diagnostic], list[Diagnostic]]:
+    """The report's errors and warnings in file order, with the truncation notes."""
+    top = Location(report.file, 1, 1)
     errors = sorted(report.errors, key=lambda d: d.location or top)
     if report.truncated:
         errors.append(Diagnostic(f"too many errors; stopped after {_MAX_DIAGNOSTICS}", top))
@@ -329,9 +395,32 @@ def parse_yaml_text(text: str, file: str, *, max_depth: int = 64) -> YamlDocumen
     if report.hidden_warnings:
         more = f"{report.hidden_warnings} more warnings not shown"
         warnings.append(Diagnostic(more, top, severity="warning"))
+    return errors, warnings
+
+
+def _parse_with_libyaml(text: str, file: str, max_depth: int) -> YamlDocument | None:
+    """The document, when libyaml reads the file and the composer finds nothing wrong.
+
+    None sends the file through the pure-Python parser, whose diagnostics are the
+    reference: every file with a problem is read there, so messages and locations do
+    not depend on which parser is installed. Clean files give the same data, source
+    map and warnings either way (``tests/test_yamlsafe.py``).
+    """
+    if CParser is None or Reader.NON_PRINTABLE.search(text):
+        return None
+    report = _Report(file)
+    try:
+        loader = _Composer(_LibyamlEvents(text), report, max_depth)
+        try:
+            data = _parse(loader)
+        finally:
+            loader.dispose()
+    except (YAMLError, _Stop):
+        return None
+    errors, warnings = _diagnostics(report)
     if errors or not isinstance(data, dict):
-        raise InputError(diagnostics=[*errors, *warnings])
-    return YamlDocument(data, source, tuple(warnings))
+        return None
+    return YamlDocument(data, SourceMap(file, loader.values, loader.keys), tuple(warnings))
 
 
 def _fail(message: str, where: Location | None = None, hint: str | None = None) -> InputError:

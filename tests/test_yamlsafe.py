@@ -643,3 +643,90 @@ def test_parse_yaml_text_matches_file_parsing() -> None:
     assert doc.data == {"a": [1, "x"]}
     assert doc.source.value(("a", 1)) == at("inline.yaml", 3, 5)
     assert doc.source.file == "inline.yaml"
+
+
+# --- libyaml and the pure-Python parser agree on clean files -------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _both(text: str, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
+    """(libyaml document or None, pure-Python document or InputError) for ``text``."""
+    fast = yamlsafe._parse_with_libyaml(text, "f.yaml", 64)
+    with monkeypatch.context() as patch:
+        patch.setattr(yamlsafe, "CParser", None)
+        try:
+            pure: Any = parse_yaml_text(text, "f.yaml")
+        except InputError as exc:
+            pure = exc
+    return fast, pure
+
+
+def _same(fast: YamlDocument, pure: YamlDocument) -> None:
+    assert fast.data == pure.data
+    assert dict(fast.source.values) == dict(pure.source.values)
+    assert dict(fast.source.keys) == dict(pure.source.keys)
+    assert fast.warnings == pure.warnings
+
+
+@pytest.mark.skipif(yamlsafe.CParser is None, reason="PyYAML without libyaml")
+@pytest.mark.parametrize(
+    "path",
+    sorted(ROOT.glob("inputs/**/*.yaml")) + sorted(ROOT.glob("tests/fixtures/*.yaml")),
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_libyaml_reads_the_repository_studies_as_the_pure_parser(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fast, pure = _both(path.read_text(encoding="utf-8"), monkeypatch)
+    assert fast is not None, "a clean study must take the libyaml path"
+    _same(fast, pure)
+
+
+TRICKY_CLEAN = [
+    "a: 1\r\nb:\r\n  c: [1, 2, {d: e}]\r\n",  # CRLF, flow collections
+    "naïve: \"ümlaut ✓\"\nκλειδί: 'τιμή'\nemoji: 🚀 x\nafter: 1\n",  # non-ASCII columns
+    "text: |\n  line one\n  line two\nfolded: >\n  a\n  b\nnext: 3\n",  # block scalars
+    "# comment\nlist:\n- 1\n-   two\n- - nested\n  - 0.5e3\nz: ~\n",  # nesting, nulls
+    "flag: yes\nother: off\nnum: 007\nhex: 0x1F\nneg: -.inf\n",  # YAML 1.1 words warn
+    "---\nk: v\n...\n",  # explicit document markers
+    "a:\n    b: 1\n    c:\n        d: 2\ne: 'x''y'\n",  # deep indentation, quote
+    "key with spaces: 'value with: colon'\n'quoted key': \"esc\\tape\\u00e9\"\n",
+    "long: " + "x" * 5000 + "\nshort: 1\n",
+]
+
+
+@pytest.mark.skipif(yamlsafe.CParser is None, reason="PyYAML without libyaml")
+@pytest.mark.parametrize("text", TRICKY_CLEAN, ids=range(len(TRICKY_CLEAN)))
+def test_libyaml_and_pure_parser_agree_on_tricky_clean_files(
+    text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fast, pure = _both(text, monkeypatch)
+    assert fast is not None
+    _same(fast, pure)
+
+
+BROKEN = [
+    "a: 1\na: 2\n",  # duplicate key
+    "a: &x 1\nb: *x\n",  # anchor and alias
+    "a: !!python/object:os.system 1\n",  # tag
+    "a: [1, 2\n",  # syntax
+    "- 1\n- 2\n",  # top level not a mapping
+    "a: 1\x07\n",  # control character
+    "<<: {a: 1}\n",  # merge key
+    "? [1, 2]\n: x\n",  # non-scalar key
+]
+
+
+@pytest.mark.skipif(yamlsafe.CParser is None, reason="PyYAML without libyaml")
+@pytest.mark.parametrize("text", BROKEN, ids=range(len(BROKEN)))
+def test_files_with_problems_are_read_by_the_pure_parser(
+    text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """libyaml declines every file with a problem, so the diagnostics are the reference ones."""
+    fast, pure = _both(text, monkeypatch)
+    assert fast is None
+    assert isinstance(pure, InputError)
+    with pytest.raises(InputError) as caught:
+        parse_yaml_text(text, "f.yaml")
+    assert lines(caught.value.diagnostics) == lines(pure.diagnostics)
