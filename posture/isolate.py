@@ -4,7 +4,8 @@ HiGHS is native code: a segfault or the kernel's out-of-memory killer would end 
 whole program without a word, and HiGHS can stay in presolve past any time limit
 without polling its interrupt callback (seen on 571k-column models). In a child,
 a crash becomes a status the caller reports (exit 7), and a child still running
-after the limit plus a grace period is killed (exit 6, no plan).
+after the limit plus a grace period is killed (exit 6; no plan, unless the child had
+already sent one as an interim result).
 
 ``fork`` is used on purpose: the child starts at once with the compiled model
 already in memory (nothing to pickle on the way in), and the parent has started no
@@ -35,6 +36,7 @@ class ChildOutcome:
     crashed: str | None = None  # "signal 11 (SIGSEGV)" or "exit code 3"
     killed_after: float | None = None  # seconds, when the child had to be killed
     interrupted: bool = False  # the child saw Ctrl-C/SIGTERM and stopped the solver
+    interim: Any = None  # the last value the child sent through its ``interim`` callback
 
 
 class ChildInterrupted(Exception):
@@ -44,10 +46,14 @@ class ChildInterrupted(Exception):
 _STOPS = {signal.SIGINT, signal.SIGTERM}
 
 
-def _entry(conn: Any, work: Callable[[], Any], interrupt: type[BaseException]) -> None:
+Work = Callable[[Callable[[Any], None]], Any]
+"""The child's work: called with an ``interim(value)`` callback, returns the result."""
+
+
+def _entry(conn: Any, work: Work, interrupt: type[BaseException]) -> None:
     try:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)  # blocked by the parent to fork
-        conn.send(("value", work()))
+        conn.send(("value", work(lambda value: conn.send(("interim", value)))))
     except interrupt:
         conn.send(("interrupted", None))
     except KeyboardInterrupt:
@@ -69,9 +75,12 @@ def _describe(code: int | None) -> str:
 
 
 def run_in_child(
-    work: Callable[[], Any], limit_s: float, interrupt: type[BaseException] = KeyboardInterrupt
+    work: Work, limit_s: float, interrupt: type[BaseException] = KeyboardInterrupt
 ) -> ChildOutcome:
-    """Run ``work()`` in a forked child; its return value must pickle.
+    """Run ``work(interim)`` in a forked child; its return value must pickle.
+
+    What the child passes to ``interim`` (a plan found so far) comes back with a crash
+    or a forced stop, so a solve killed in HiGHS's presolve can still report it.
 
     ``interrupt`` is the exception the work raises when it was interrupted. A
     KeyboardInterrupt in the parent (Ctrl-C, or SIGTERM turned into one) kills the
@@ -94,6 +103,7 @@ def run_in_child(
     finally:
         send.close()
     deadline = started + limit_s + max(GRACE_S, 0.1 * limit_s)
+    interim = None
     try:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)
         while True:
@@ -102,7 +112,10 @@ def run_in_child(
                     kind, payload = receive.recv()
                 except EOFError:  # died while sending
                     child.join()
-                    return ChildOutcome(crashed=_describe(child.exitcode))
+                    return ChildOutcome(crashed=_describe(child.exitcode), interim=interim)
+                if kind == "interim":
+                    interim = payload
+                    continue
                 child.join()
                 if kind == "value":
                     return ChildOutcome(value=payload)
@@ -111,11 +124,11 @@ def run_in_child(
                 return ChildOutcome(error=str(payload))
             if not child.is_alive():
                 child.join()
-                return ChildOutcome(crashed=_describe(child.exitcode))
+                return ChildOutcome(crashed=_describe(child.exitcode), interim=interim)
             if time.perf_counter() > deadline:
                 child.kill()
                 child.join()
-                return ChildOutcome(killed_after=time.perf_counter() - started)
+                return ChildOutcome(killed_after=time.perf_counter() - started, interim=interim)
     except KeyboardInterrupt:
         child.kill()
         child.join()

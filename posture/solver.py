@@ -12,6 +12,7 @@ import math
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -212,7 +213,9 @@ def solve_compiled(
     t0 = time.perf_counter()
     try:
         outcome = run_in_child(
-            lambda: _solve_here(compiled, options, upper), options.time_limit_s, SolveInterrupted
+            lambda interim: _solve_here(compiled, options, upper, interim),
+            options.time_limit_s,
+            SolveInterrupted,
         )
     except ChildInterrupted:
         raise SolveInterrupted("interrupted during the solve") from None
@@ -221,6 +224,14 @@ def solve_compiled(
     if isinstance(outcome.value, SolveResult):
         return outcome.value
     seconds = {"handoff": 0.0, "solve": time.perf_counter() - t0}
+    start = outcome.interim
+    if outcome.killed_after is not None and isinstance(start, NeighbourhoodStart):
+        text = (
+            f"wall-clock limit of {options.time_limit_s:g} s reached and HiGHS did not stop "
+            f"(stopped by force after {outcome.killed_after:.1f} s; plan from the LP-guided "
+            "search kept)"
+        )
+        return _start_result(compiled, start, text, seconds)
     if outcome.killed_after is not None:
         text = (
             f"wall-clock limit of {options.time_limit_s:g} s reached and HiGHS did not stop "
@@ -235,9 +246,13 @@ def solve_compiled(
 
 
 def _solve_here(
-    compiled: CompiledModel, options: SolverOptions, upper: dict[int, float] | None
+    compiled: CompiledModel,
+    options: SolverOptions,
+    upper: dict[int, float] | None,
+    interim: Callable[[Any], None] = lambda _: None,
 ) -> SolveResult:
-    """The solve itself, in whichever process runs it."""
+    """The solve itself, in whichever process runs it; ``interim`` receives the
+    LP-guided search's plan before the full MIP starts (HiGHS may not stop in time)."""
     t0 = time.perf_counter()
     h = _highs(compiled.lp, options)
     for col, value in (upper or {}).items():
@@ -248,6 +263,7 @@ def _solve_here(
         start = _neighbourhood_start(h, options, NEIGHBOURHOOD_SHARE * options.time_limit_s)
         if start.plan is not None:
             h.setSolution(_solution(start.plan))
+            interim(start)
     t2 = time.perf_counter()
     left = max(options.time_limit_s - (t2 - t1), 0.01)
     h.setOptionValue("time_limit", left)
@@ -343,6 +359,31 @@ def _neighbourhood_start(h: Any, options: SolverOptions, budget: float) -> Neigh
             break
     objective = best_objective if best is not None else None
     return NeighbourhoodStart(best, objective, lp_bound, rounds)
+
+
+def _start_result(
+    compiled: CompiledModel, start: NeighbourhoodStart, text: str, seconds: dict[str, float]
+) -> SolveResult:
+    """The LP-guided search's plan as the answer, when the full MIP never returned."""
+    assert start.plan is not None and start.objective is not None
+    lp = compiled.lp
+    matrix = lp.a_matrix_
+    starts = np.asarray(matrix.start_)
+    rows = np.zeros(int(lp.num_row_))
+    weighted = np.asarray(matrix.value_) * np.repeat(start.plan, np.diff(starts))
+    np.add.at(rows, np.asarray(matrix.index_), weighted)
+    result = SolveResult(
+        SolveStatus.FEASIBLE,
+        text,
+        objective=_snap(start.objective),
+        col_values=start.plan,
+        row_values=rows,
+        seconds=seconds,
+        highs_version=highs_version(),
+        neighbourhood=start,
+    )
+    _keep_lp_bound(result, start.lp_bound if start.lp_bound is not None else -math.inf)
+    return result
 
 
 def _keep_lp_bound(result: SolveResult, lp_bound: float) -> None:

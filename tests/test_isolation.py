@@ -24,6 +24,7 @@ import posture.solver
 from posture.data import build_model_data
 from posture.model import build_model
 from posture.schema import SolverOptions
+from posture.extract import extract_solution
 from posture.solver import SolveStatus, compile_model, solve_compiled
 
 
@@ -69,6 +70,30 @@ def test_a_solver_that_ignores_the_limit_is_killed(monkeypatch: pytest.MonkeyPat
     assert result.status is SolveStatus.NO_SOLUTION
     assert "did not stop" in result.highs_status
     assert 5.0 <= took < 15.0  # the limit plus the 5 s grace, then killed
+
+
+def _plan_then_hang(compiled: Any, options: SolverOptions, upper: Any, interim: Any) -> None:
+    """The LP-guided search finds its plan, then the full MIP never returns."""
+    h = posture.solver._highs(compiled.lp, options)
+    interim(posture.solver._neighbourhood_start(h, options, 5.0))
+    _hang()
+
+
+def test_a_plan_sent_before_the_solver_hung_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    compiled = _compiled()
+    optimum = solve_compiled(compiled, SolverOptions())
+    monkeypatch.setattr(posture.solver, "_solve_here", _plan_then_hang)
+    result = solve_compiled(compiled, SolverOptions(time_limit_s=0.5))
+    assert result.status is SolveStatus.FEASIBLE
+    assert "did not stop" in result.highs_status
+    assert "plan from the LP-guided search kept" in result.highs_status
+    assert result.objective is not None and optimum.objective is not None
+    assert result.objective >= optimum.objective - 1e-9
+    assert result.bound is not None and result.bound <= optimum.objective + 1e-9
+    # on this tiny study the search's plan is optimal: rows as HiGHS reports them
+    assert result.col_values == pytest.approx(optimum.col_values)
+    assert result.row_values == pytest.approx(optimum.row_values)
+    assert extract_solution(compiled, result) is not None
 
 
 def test_cli_exit_7_when_the_solver_crashes(tmp_path: Path) -> None:
