@@ -22,9 +22,9 @@ from helpers import FIXTURES, ROOT
 import posture
 import posture.solver
 from posture.data import build_model_data
+from posture.extract import extract_solution
 from posture.model import build_model
 from posture.schema import SolverOptions
-from posture.extract import extract_solution
 from posture.solver import SolveStatus, compile_model, solve_compiled
 
 
