@@ -340,22 +340,26 @@ def _neighbourhood_start(h: Any, options: SolverOptions, budget: float) -> Neigh
         np.asarray(solution.col_dual),
     )
     lower, upper = np.asarray(lp.col_lower_, float), np.asarray(lp.col_upper_, float)
-    sub = _highs(lp, options)
-    sub.setOptionValue("mip_rel_gap", max(float(options.mip_rel_gap), 1e-4))
     per_round = max(budget / 6.0, 1.0)
     best, best_objective, rounds = None, math.inf, 0
+    sub = None
     while (left := deadline - time.perf_counter()) > 0.1:
+        if sub is None:  # also after a forced stop: HiGHS 1.16 keeps its cancel flag
+            sub = _highs(lp, options)
+            sub.setOptionValue("mip_rel_gap", max(float(options.mip_rel_gap), 1e-4))
         sub.changeColsBounds(n, cols, lower, hood.upper_bounds(upper))
         if best is not None:
             sub.setSolution(_solution(best))
         sub.setOptionValue("time_limit", min(per_round, left))
-        stopped = _run(sub, min(per_round, left))
+        stopped = _run(sub, min(per_round, left))  # a round ending on its clock is normal
         rounds += 1
         info = sub.getInfo()
         if info.primal_solution_status == 2 and info.objective_function_value < best_objective:
             best = np.array(sub.getSolution().col_value, dtype=float)
             best_objective = float(info.objective_function_value)
-        if stopped or best is None or hood.widen(best) == 0:
+        if stopped:
+            sub = None
+        if best is None or hood.widen(best) == 0:
             break
     objective = best_objective if best is not None else None
     return NeighbourhoodStart(best, objective, lp_bound, rounds)
