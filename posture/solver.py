@@ -274,7 +274,7 @@ def _solve_here(
         _keep_lp_bound(result, start.lp_bound)
     result.seconds = {"handoff": t1 - t0, "solve": t3 - t1}
     if start is not None:
-        result.seconds["neighbourhood"] = t2 - t1  # part of "solve"
+        result.seconds["neighbourhood"] = start.seconds  # part of "solve"
         result.neighbourhood = start
     return result
 
@@ -294,6 +294,7 @@ class NeighbourhoodStart:
     objective: float | None
     lp_bound: float | None  # the LP relaxation's objective: a valid bound
     rounds: int
+    seconds: float  # the search's wall time (LP relaxation and sub-MIPs)
 
 
 def _neighbourhood_wanted(compiled: CompiledModel, options: SolverOptions) -> bool:
@@ -319,7 +320,8 @@ def _neighbourhood_start(h: Any, options: SolverOptions, budget: float) -> Neigh
     ``budget`` seconds; every plan found is a plan of the model held by ``h``."""
     from posture.neighbourhood import Neighbourhood
 
-    deadline = time.perf_counter() + budget
+    began = time.perf_counter()
+    deadline = began + budget
     lp = h.getLp()  # with any bound overrides already applied
     n = int(lp.num_col_)
     cols = np.arange(n, dtype=np.int32)
@@ -327,7 +329,7 @@ def _neighbourhood_start(h: Any, options: SolverOptions, budget: float) -> Neigh
     relaxed = _highs(lp, options)
     relaxed.changeColsIntegrality(n, cols, np.full(n, highspy.HighsVarType.kContinuous))
     if _run(relaxed, budget) or not str(relaxed.getModelStatus()).endswith("kOptimal"):
-        return NeighbourhoodStart(None, None, None, 0)
+        return NeighbourhoodStart(None, None, None, 0, time.perf_counter() - began)
     solution = relaxed.getSolution()
     lp_bound = float(relaxed.getInfo().objective_function_value)
     matrix = lp.a_matrix_
@@ -362,7 +364,7 @@ def _neighbourhood_start(h: Any, options: SolverOptions, budget: float) -> Neigh
         if best is None or hood.widen(best) == 0:
             break
     objective = best_objective if best is not None else None
-    return NeighbourhoodStart(best, objective, lp_bound, rounds)
+    return NeighbourhoodStart(best, objective, lp_bound, rounds, time.perf_counter() - began)
 
 
 def _start_result(
@@ -370,6 +372,7 @@ def _start_result(
 ) -> SolveResult:
     """The LP-guided search's plan as the answer, when the full MIP never returned."""
     assert start.plan is not None and start.objective is not None
+    seconds = {**seconds, "neighbourhood": start.seconds}
     lp = compiled.lp
     matrix = lp.a_matrix_
     starts = np.asarray(matrix.start_)
