@@ -25,7 +25,7 @@ from pyomo.repn import generate_standard_repn
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from posture.schema import SolverOptions
-from posture.sparse_matrix import use_numpy_matrices
+from posture.sparse_matrix import numpy_matrices
 
 
 class SolveStatus(StrEnum):
@@ -93,8 +93,8 @@ def highs_version() -> str:
 
 def compile_model(model: pyo.ConcreteModel) -> CompiledModel:
     """Compile the Pyomo model to HiGHS's column-wise matrix form."""
-    use_numpy_matrices()  # no scipy import: see posture/sparse_matrix.py
-    repn = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=None)
+    with numpy_matrices():  # no scipy import: see posture/sparse_matrix.py
+        repn = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=None)
     (objective,) = repn.objectives
     sense = 1.0 if objective.sense == pyo.minimize else -1.0
     a = repn.A.tocsc()

@@ -7,14 +7,16 @@ finaliser (``pyomo.common.dependencies._finalize_scipy``), which also imports
 everything else ``posture solve`` does on the default study. The compiler keeps its
 matrix constructors as class attributes meant to be replaced
 (``_LinearStandardFormCompiler_impl._csr_matrix``, ``_csc_matrix``, ``_to_vector``);
-:func:`use_numpy_matrices` replaces them with the two small classes below, which
-implement exactly the operations the compiler performs on them. Where a Pyomo
+:func:`numpy_matrices` replaces them, while posture compiles, with the two small
+classes below, which implement exactly the operations the compiler performs on them. Where a Pyomo
 version has no such hooks, nothing is replaced and the compiler uses scipy (same
 result, slower start). ``tests/test_sparse_matrix.py`` checks both against scipy.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -111,18 +113,25 @@ class RowMatrix:
         return matrix
 
 
-def use_numpy_matrices() -> bool:
-    """Make Pyomo's standard-form compiler build :class:`RowMatrix`/:class:`ColumnMatrix`.
+@contextmanager
+def numpy_matrices() -> Iterator[bool]:
+    """Within the block, Pyomo's standard-form compiler builds :class:`RowMatrix` and
+    :class:`ColumnMatrix`; the previous constructors are put back afterwards, so other
+    users of the compiler in the same process still get scipy's.
 
-    Returns False (and changes nothing) when this Pyomo version has no such hooks.
+    Yields False (and changes nothing) when this Pyomo version has no such hooks.
     """
     from pyomo.repn.plugins import standard_form
 
     impl = getattr(standard_form, "_LinearStandardFormCompiler_impl", None)
     hooks = ("_to_vector", "_csc_matrix", "_csr_matrix")
     if impl is None or not all(hasattr(impl, name) for name in hooks):
-        return False
-    impl._to_vector = np.fromiter
-    impl._csc_matrix = ColumnMatrix
-    impl._csr_matrix = RowMatrix
-    return True
+        yield False
+        return
+    saved = [getattr(impl, name) for name in hooks]
+    impl._to_vector, impl._csc_matrix, impl._csr_matrix = np.fromiter, ColumnMatrix, RowMatrix
+    try:
+        yield True
+    finally:
+        for name, value in zip(hooks, saved, strict=True):
+            setattr(impl, name, value)

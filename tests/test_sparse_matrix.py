@@ -20,7 +20,7 @@ from posture.data import build_model_data
 from posture.loader import load_study
 from posture.model import build_model
 from posture.solver import compile_model
-from posture.sparse_matrix import ColumnMatrix, RowMatrix, use_numpy_matrices
+from posture.sparse_matrix import ColumnMatrix, RowMatrix, numpy_matrices
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -72,20 +72,19 @@ def test_only_whole_columns_can_be_selected() -> None:
 
 
 def _compile_with_scipy(model: object) -> object:
-    impl = standard_form._LinearStandardFormCompiler_impl
-    saved = impl._to_vector, impl._csc_matrix, impl._csr_matrix
-    impl._to_vector, impl._csc_matrix, impl._csr_matrix = (
-        np.fromiter,
-        sp.csc_array,
-        sp.csr_array,
-    )
-    try:
-        repn = standard_form.LinearStandardFormCompiler().write(
-            model, mixed_form=True, set_sense=None
-        )
-    finally:
-        impl._to_vector, impl._csc_matrix, impl._csr_matrix = saved
+    """Pyomo's own path: outside posture's block the compiler uses scipy again."""
+    repn = standard_form.LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=None)
+    assert isinstance(repn.A, sp.csc_array)
     return repn
+
+
+def test_the_hooks_are_put_back_after_the_block() -> None:
+    impl = standard_form._LinearStandardFormCompiler_impl
+    before = impl._csc_matrix, impl._csr_matrix
+    with numpy_matrices() as used:
+        assert used
+        assert impl._csc_matrix is ColumnMatrix and impl._csr_matrix is RowMatrix
+    assert (impl._csc_matrix, impl._csr_matrix) == before
 
 
 @pytest.mark.parametrize(
@@ -94,7 +93,6 @@ def _compile_with_scipy(model: object) -> object:
 def test_compiled_model_equals_the_scipy_compile(study: str) -> None:
     resolved = load_study(ROOT / study)
     model = build_model(build_model_data(resolved.study))
-    assert use_numpy_matrices()
     compiled = compile_model(model)
     repn = _compile_with_scipy(model)
     a = repn.A.tocsc()
