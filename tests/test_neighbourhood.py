@@ -8,6 +8,7 @@ hands to HiGHS is checked here against the compiled rows, bounds and integrality
 
 from __future__ import annotations
 
+import json
 import math
 import random
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from bruteforce import brute_force, random_study, solve_dict
+from helpers import run_cli
 
 from posture.data import build_model_data
 from posture.loader import load_study
@@ -128,3 +130,25 @@ def test_auto_leaves_small_models_to_highs() -> None:
     assert resolved.study.solver.neighbourhood_search == "auto"
     assert result.status is SolveStatus.OPTIMAL
     assert result.neighbourhood is None and "neighbourhood" not in result.seconds
+
+
+def test_cli_solve_with_the_search_forced_on(tmp_path: Path) -> None:
+    """The whole command, as a user runs it: same optimum, the search's time recorded,
+    and the plan passes the independent re-verification every solve runs."""
+    plain = run_cli("solve", str(ROOT / "inputs/study.yaml"), "--out", "a", "-q", cwd=tmp_path)
+    forced = run_cli(
+        "solve",
+        str(ROOT / "inputs/study.yaml"),
+        "--set",
+        "solver.neighbourhood_search=on",
+        "--out",
+        "b",
+        "-q",
+        cwd=tmp_path,
+    )
+    assert plain.returncode == 0 and forced.returncode == 0, forced.stderr
+    a = json.loads((tmp_path / "a" / "summary.json").read_text())
+    b = json.loads((tmp_path / "b" / "summary.json").read_text())
+    assert b["status"] == "optimal" and b["objective"] == pytest.approx(a["objective"])
+    assert "neighbourhood" in b["seconds"] and "neighbourhood" not in a["seconds"]
+    assert b["options"]["neighbourhood_search"] == "on"
