@@ -391,11 +391,18 @@ def write_run(run_dir: Path, files: RunFiles, *, update_latest: bool = True) -> 
             os.close(fd)
 
 
-def clean_stale_temps(results_root: Path) -> list[Path]:
+STALE_AFTER_S = 60.0
+"""A temp folder younger than this is never removed: between a writer's ``mkdir`` and
+its lock there is a moment when a concurrent cleaner could otherwise take it (seen
+with four runs written into one folder at once)."""
+
+
+def clean_stale_temps(results_root: Path, min_age_s: float = STALE_AFTER_S) -> list[Path]:
     """Remove ``.tmp-*`` folders under ``results_root`` left by killed writers.
 
-    A folder whose writer still holds its lock is left alone, so a concurrent run is
-    not disturbed; symlinks and files are never touched. Returns what was removed.
+    A folder whose writer still holds its lock, or that was changed in the last
+    ``min_age_s`` seconds, is left alone, so a concurrent run is not disturbed;
+    symlinks and files are never touched. Returns what was removed.
     """
     try:
         with os.scandir(results_root) as it:
@@ -408,6 +415,8 @@ def clean_stale_temps(results_root: Path) -> list[Path]:
             continue
         path = Path(entry.path)
         try:
+            if time.time() - entry.stat(follow_symlinks=False).st_mtime < min_age_s:
+                continue  # perhaps a writer between its mkdir and its lock
             fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
         except OSError:
             continue

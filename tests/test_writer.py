@@ -9,6 +9,7 @@ import json
 import math
 import os
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -356,7 +357,7 @@ def test_r44_clean_stale_temps_removes_only_temp_folders(tmp_path: Path) -> None
     (results / ".rejected-run").mkdir()
     before = snapshot(results)
 
-    removed = clean_stale_temps(results)
+    removed = clean_stale_temps(results, min_age_s=0)
 
     assert removed == [results / ".tmp-other-ffff", stale]
     after = snapshot(results)
@@ -372,11 +373,11 @@ def test_r44_clean_stale_temps_spares_a_live_writer(tmp_path: Path) -> None:
     fd = os.open(live, os.O_RDONLY | os.O_DIRECTORY)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)  # what write_run holds while it writes
-        assert clean_stale_temps(tmp_path) == []
+        assert clean_stale_temps(tmp_path, min_age_s=0) == []
         assert live.is_dir()
     finally:
         os.close(fd)
-    assert clean_stale_temps(tmp_path) == [live]
+    assert clean_stale_temps(tmp_path, min_age_s=0) == [live]
 
 
 def test_r44_cleaner_started_during_a_write_leaves_it_alone(
@@ -391,6 +392,34 @@ def test_r44_cleaner_started_during_a_write_leaves_it_alone(
 
     monkeypatch.setattr(writer, "_write_file", write_while_another_run_starts)
     final = write_run(tmp_path / "run", sample_files())
+    assert removed == []
+    assert {p.name for p in final.iterdir()} == EXPECTED
+
+
+def test_r44_a_fresh_temp_folder_is_spared_until_it_is_old(tmp_path: Path) -> None:
+    fresh = tmp_path / ".tmp-run-fresh"
+    fresh.mkdir()  # no lock yet: a writer between its mkdir and its flock
+    assert clean_stale_temps(tmp_path) == []
+    an_hour_ago = time.time() - 3600
+    os.utime(fresh, (an_hour_ago, an_hour_ago))
+    assert clean_stale_temps(tmp_path) == [fresh]
+
+
+def test_r44_cleaner_between_mkdir_and_lock_leaves_the_writer_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race seen in CI: four runs written into one folder at once, one run's
+    cleaner took another's temp folder before it was locked ("runs: No such file")."""
+    real_mkdir = os.mkdir
+    removed: list[Path] = []
+
+    def mkdir_then_another_run_cleans(path: Any, *args: Any, **kwargs: Any) -> None:
+        real_mkdir(path, *args, **kwargs)
+        if Path(path).name.startswith(".tmp-"):
+            removed.extend(clean_stale_temps(Path(path).parent))
+
+    monkeypatch.setattr(writer.os, "mkdir", mkdir_then_another_run_cleans)
+    final = write_run(tmp_path / "results" / "run", sample_files())
     assert removed == []
     assert {p.name for p in final.iterdir()} == EXPECTED
 
