@@ -22,8 +22,13 @@ from typing import Any
 import numpy as np
 
 
-class ColumnMatrix:
-    """A compressed sparse column matrix: ``data``, row ``indices``, column ``indptr``."""
+def _major_of_entries(indptr: np.ndarray) -> np.ndarray:
+    """The column (of a CSC) or row (of a CSR) of every stored entry."""
+    return np.repeat(np.arange(len(indptr) - 1, dtype=np.int32), np.diff(indptr))
+
+
+class _Compressed:
+    """``data``, minor ``indices`` and major ``indptr``, as scipy's constructors take them."""
 
     def __init__(self, arrays: tuple[Any, Any, Any], shape: Any) -> None:
         data, indices, indptr = arrays
@@ -32,11 +37,15 @@ class ColumnMatrix:
         self.indptr = np.asarray(indptr, dtype=np.int32)
         self.shape = (int(shape[0]), int(shape[1]))
 
+
+class ColumnMatrix(_Compressed):
+    """A compressed sparse column matrix: ``data``, row ``indices``, column ``indptr``."""
+
     def tocsc(self) -> ColumnMatrix:
         return self
 
     def _column_of_entries(self) -> np.ndarray:
-        return np.repeat(np.arange(self.shape[1], dtype=np.int32), np.diff(self.indptr))
+        return _major_of_entries(self.indptr)
 
     def sum_duplicates(self) -> None:
         """Sort each column's rows and add up entries at the same position, in place."""
@@ -93,18 +102,11 @@ class ColumnMatrix:
         return product
 
 
-class RowMatrix:
+class RowMatrix(_Compressed):
     """A compressed sparse row matrix, only ever turned into a :class:`ColumnMatrix`."""
 
-    def __init__(self, arrays: tuple[Any, Any, Any], shape: Any) -> None:
-        data, indices, indptr = arrays
-        self.data = np.asarray(data, dtype=np.float64)
-        self.indices = np.asarray(indices, dtype=np.int32)
-        self.indptr = np.asarray(indptr, dtype=np.int32)
-        self.shape = (int(shape[0]), int(shape[1]))
-
     def tocsc(self) -> ColumnMatrix:
-        rows = np.repeat(np.arange(self.shape[0], dtype=np.int32), np.diff(self.indptr))
+        rows = _major_of_entries(self.indptr)
         order = np.lexsort((rows, self.indices))  # by column, then row: stable CSC order
         matrix = ColumnMatrix(
             (self.data[order], rows[order], np.zeros(self.shape[1] + 1)), self.shape
