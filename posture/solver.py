@@ -371,7 +371,8 @@ def _start_result(
     compiled: CompiledModel, start: NeighbourhoodStart, text: str, seconds: dict[str, float]
 ) -> SolveResult:
     """The LP-guided search's plan as the answer, when the full MIP never returned."""
-    assert start.plan is not None and start.objective is not None
+    # a plan is only ever found after the LP relaxation solved, so it has its bound
+    assert start.plan is not None and start.objective is not None and start.lp_bound is not None
     seconds = {**seconds, "neighbourhood": start.seconds}
     lp = compiled.lp
     matrix = lp.a_matrix_
@@ -389,7 +390,7 @@ def _start_result(
         highs_version=highs_version(),
         neighbourhood=start,
     )
-    _keep_lp_bound(result, start.lp_bound if start.lp_bound is not None else -math.inf)
+    _keep_lp_bound(result, start.lp_bound)
     return result
 
 
