@@ -392,6 +392,11 @@ def cli_timings(repeats: int) -> dict[str, Any]:
             "help": _wall([py, "-m", "posture", "--help"], repeats),
             "validate": _wall([py, "-m", "posture", "validate", str(DEFAULT_STUDY)], repeats),
             "typer": _wall([py, "-c", "import typer"], repeats),
+            # Floors under `validate`: any pydantic validation at all, then posture's schema.
+            "pydantic": _wall(
+                [py, "-c", "import typer, pydantic; pydantic.TypeAdapter(int)"], repeats
+            ),
+            "schema": _wall([py, "-c", "import typer, posture.schema"], repeats),
             "python": _wall([py, "-c", "pass"], repeats),
         }
     finally:
@@ -604,6 +609,8 @@ def cli_table(cli: dict[str, Any]) -> list[str]:
         f"| `python -c pass` (interpreter start) | {t('python'):.2f} | {all_('python')} | |",
         f"| **--help / import typer** | | | **{t('help') / t('typer'):.2f}** |",
         f"| **validate / import typer** | | | **{t('validate') / t('typer'):.2f}** |",
+        f'| `python -c "import typer, pydantic; pydantic.TypeAdapter(int)"` | {t("pydantic"):.2f} | {all_("pydantic")} | {t("pydantic") / t("typer"):.2f} |',
+        f'| `python -c "import typer, posture.schema"` | {t("schema"):.2f} | {all_("schema")} | {t("schema") / t("typer"):.2f} |',
     ]
 
 

@@ -646,9 +646,23 @@ class KeptModel:
     def set_col_bounds(self, columns: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
         self.h.changeColsBounds(len(columns), np.asarray(columns, np.int32), lower, upper)
 
-    def solve(self, options: SolverOptions | None = None) -> SolveResult:
-        """Solve as the model stands now; vectors cut back to the compiled model's own."""
+    def solve(
+        self, options: SolverOptions | None = None, start: np.ndarray | None = None
+    ) -> SolveResult:
+        """Solve as the model stands now; vectors cut back to the compiled model's own.
+
+        ``start`` (a value per column, added ones included) is offered to HiGHS as a
+        first incumbent: HiGHS checks it, repairs or ignores it, and still proves the
+        optimum, so it changes how fast the search closes, not what it may return.
+        """
         options = options or self.options
+        if start is not None:
+            if len(start) != self.n_cols + self.added_cols:
+                raise ValueError(
+                    f"start has {len(start)} values; the model has "
+                    f"{self.n_cols + self.added_cols} columns"
+                )
+            self.h.setSolution(_solution(start))
         self.h.setOptionValue("time_limit", _highs_time_limit(options))
         self.h.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
         t1 = time.perf_counter()

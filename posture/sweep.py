@@ -281,6 +281,12 @@ class SweepResult:
         return n / self.seconds if self.seconds > 0 else math.inf
 
 
+CHUNK_MAX = 25
+"""Most points one kept model solves (one rebuild per chunk)."""
+CHUNKS_WANTED = 8
+"""Chunks a short sweep is cut into, so up to 8 workers share it."""
+
+
 def run_sweep(
     points: Sequence[Point],
     options: SolverOptions,
@@ -295,8 +301,11 @@ def run_sweep(
     from posture.distribute import map_tasks
 
     started = time.perf_counter()
-    parallel = max(workers, 1) if scheduler is None else max(workers, 2)
-    size = chunk_size or max(1, min(25, math.ceil(len(points) / (4 * parallel))))
+    # Chunks depend on the points alone, never on the workers: a re-solve in place
+    # starts from the chunk's previous plan, and among equally good plans HiGHS may
+    # return a different one from a different start, so the same chunks keep the
+    # table the same whichever workers run them.
+    size = chunk_size or max(1, min(CHUNK_MAX, math.ceil(len(points) / CHUNKS_WANTED)))
     chunks = [
         Chunk(tuple(points[i : i + size]), options, in_place) for i in range(0, len(points), size)
     ]

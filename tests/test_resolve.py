@@ -2,7 +2,9 @@
 
 For random tiny studies (tests/bruteforce.py) and random changes to their numbers,
 the kept model updated in place (posture.resolve) must reach the same status and
-optimum as a model built from scratch, and as exhaustive enumeration.
+optimum as a model built from scratch, and as exhaustive enumeration. Every in-place
+re-solve starts from the previous variant's plan, which the perturbation often makes
+infeasible or poor: these cases check that a start never changes the optimum.
 """
 
 from __future__ import annotations
@@ -13,18 +15,21 @@ import random
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from bruteforce import brute_force, random_study, write_yaml
 
 import posture
 from posture.data import build_model_data
 from posture.errors import InputError
+from posture.model import build_model
 from posture.resolve import Resolver
 from posture.schema import SolverOptions
+from posture.solver import KeptModel, compile_model
 
 OPTIONS = SolverOptions(mip_rel_gap=0.0)
 SEEDS = range(60)
-PATHS_TAKEN = {"in_place": 0, "rebuilt": 0}
+PATHS_TAKEN = {"in_place": 0, "rebuilt": 0, "started": 0}
 NUMBER_KEYS = {
     "floor",
     "target",
@@ -87,8 +92,11 @@ def test_in_place_equals_rebuild_and_enumeration(seed: int, tmp_path: Path) -> N
             data = _data(variant, tmp_path)
         except InputError:
             continue  # e.g. a target pushed below its floor: not a what-if one can run
+        kept_plan = kept._last_plan is not None
         solved = kept.solve(data)
         PATHS_TAKEN["in_place" if solved.in_place else "rebuilt"] += 1
+        PATHS_TAKEN["started"] += solved.started
+        assert solved.started == (solved.in_place and kept_plan), "start from the last plan"
         fresh = Resolver(OPTIONS, in_place=False).solve(data)
         assert solved.result.status == fresh.result.status
         assert _same(solved.result.objective, fresh.result.objective)
@@ -104,6 +112,7 @@ def test_random_changes_took_both_paths() -> None:
     if sum(PATHS_TAKEN.values()) == 0:
         pytest.skip("run together with the seeded test")
     assert PATHS_TAKEN["in_place"] >= 60 and PATHS_TAKEN["rebuilt"] >= 20, PATHS_TAKEN
+    assert PATHS_TAKEN["started"] >= 50, PATHS_TAKEN
 
 
 def test_in_place_is_used_when_only_numbers_change(tmp_path: Path) -> None:
@@ -125,3 +134,17 @@ def test_in_place_is_used_when_only_numbers_change(tmp_path: Path) -> None:
     # and back: the kept model forgets nothing of the first study
     again = resolver.solve(data)
     assert again.in_place and _same(again.result.objective, first.result.objective)
+
+
+def test_a_bad_start_does_not_change_the_optimum() -> None:
+    """Starts HiGHS cannot use (every column at a bound that breaks rows) are ignored."""
+    study = posture.load(Path(__file__).resolve().parents[1] / "inputs" / "study.yaml")
+    compiled = compile_model(build_model(build_model_data(study.study)))
+    plain = KeptModel(compiled, OPTIONS).solve()
+    lp = compiled.lp
+    for bad in (np.zeros(len(compiled.columns)), np.minimum(lp.col_upper_, 1e6)):
+        started = KeptModel(compiled, OPTIONS).solve(start=bad)
+        assert started.status == plain.status
+        assert _same(started.objective, plain.objective)
+    with pytest.raises(ValueError, match="start has 3 values"):
+        KeptModel(compiled, OPTIONS).solve(start=np.zeros(3))
