@@ -364,11 +364,29 @@ def _wall(cmd: list[str], repeats: int) -> tuple[float, list[float]]:
     return min(times), times
 
 
+ONE_PARAMETER_APP = """import typer
+
+app = typer.Typer()
+
+
+@app.command()
+def main(name: str) -> None:
+    print(name)
+
+
+app()
+"""
+
+
 def cli_timings(repeats: int) -> dict[str, Any]:
     py = sys.executable
     scratch = Path(tempfile.mkdtemp(prefix="posture-bench-cli-"))
     try:
         counter = iter(range(10_000))
+        # Typer coerces every parameter value through pydantic: the least any command
+        # with a parameter costs, posture or not.
+        one_parameter_app = scratch / "one_parameter_app.py"
+        one_parameter_app.write_text(ONE_PARAMETER_APP)
 
         def solve_cmd() -> list[str]:  # --out must not exist: a new folder each time
             return [
@@ -397,6 +415,7 @@ def cli_timings(repeats: int) -> dict[str, Any]:
                 [py, "-c", "import typer, pydantic; pydantic.TypeAdapter(int)"], repeats
             ),
             "schema": _wall([py, "-c", "import typer, posture.schema"], repeats),
+            "one_parameter_app": _wall([py, str(one_parameter_app), "x"], repeats),
             "python": _wall([py, "-c", "pass"], repeats),
         }
     finally:
@@ -610,6 +629,7 @@ def cli_table(cli: dict[str, Any]) -> list[str]:
         f"| **--help / import typer** | | | **{t('help') / t('typer'):.2f}** |",
         f"| **validate / import typer** | | | **{t('validate') / t('typer'):.2f}** |",
         f'| `python -c "import typer, pydantic; pydantic.TypeAdapter(int)"` | {t("pydantic"):.2f} | {all_("pydantic")} | {t("pydantic") / t("typer"):.2f} |',
+        f"| a one-command Typer app run with one `str` argument (no posture) | {t('one_parameter_app'):.2f} | {all_('one_parameter_app')} | {t('one_parameter_app') / t('typer'):.2f} |",
         f'| `python -c "import typer, posture.schema"` | {t("schema"):.2f} | {all_("schema")} | {t("schema") / t("typer"):.2f} |',
     ]
 
