@@ -136,8 +136,14 @@ def compile_model(model: pyo.ConcreteModel) -> CompiledModel:
         seen.add(name)
         row_names.append(name)
     lp.row_names_ = row_names
-    is_mip = any(t == integer for t in lp.integrality_)
+    is_mip = bool(_integer_columns(lp).any())
     return CompiledModel(lp, model, list(repn.columns), list(repn.rows), lp.offset_ / 1.0, is_mip)
+
+
+def _integer_columns(lp: Any) -> np.ndarray:
+    """Which columns of a HighsLp are integer (a boolean mask)."""
+    integer = highspy.HighsVarType.kInteger
+    return np.array([t == integer for t in lp.integrality_], dtype=bool)
 
 
 def _highs_time_limit(options: SolverOptions) -> float:
@@ -313,8 +319,7 @@ def _neighbourhood_wanted(compiled: CompiledModel, options: SolverOptions) -> bo
         return False
     if mode == "on":
         return True
-    integer = highspy.HighsVarType.kInteger
-    count = sum(1 for t in compiled.lp.integrality_ if t == integer)
+    count = int(_integer_columns(compiled.lp).sum())
     return options.node_limit is None and count >= NEIGHBOURHOOD_MIN_INTEGERS
 
 
@@ -335,7 +340,7 @@ def _neighbourhood_start(h: Any, options: SolverOptions, budget: float) -> Neigh
     lp = h.getLp()  # with any bound overrides already applied
     n = int(lp.num_col_)
     cols = np.arange(n, dtype=np.int32)
-    integer = np.array([t == highspy.HighsVarType.kInteger for t in lp.integrality_], bool)
+    integer = _integer_columns(lp)
     relaxed = _highs(lp, options)
     relaxed.changeColsIntegrality(n, cols, np.full(n, highspy.HighsVarType.kContinuous))
     if _run(relaxed, budget) or not str(relaxed.getModelStatus()).endswith("kOptimal"):
@@ -702,10 +707,7 @@ class KeptModel:
         lp = _new_highs()
         lp.passModel(self.compiled.lp)
         n = self.n_cols
-        integer = np.array(
-            [t == highspy.HighsVarType.kInteger for t in self.compiled.lp.integrality_], bool
-        )
-        cols = np.flatnonzero(integer).astype(np.int32)
+        cols = np.flatnonzero(_integer_columns(self.compiled.lp)).astype(np.int32)
         if fix_at is not None and len(cols):
             fixed = np.round(fix_at[cols])
             lp.changeColsBounds(len(cols), cols, fixed, fixed)
