@@ -264,12 +264,34 @@ def _solve_here(
     for col, value in (upper or {}).items():
         h.changeColBounds(col, compiled.lp.col_lower_[col], value)
     t1 = time.perf_counter()
+    result, _ = _search_then_solve(h, compiled, options, search=True, interim=interim)
+    result.seconds["handoff"] = t1 - t0
+    return result
+
+
+def _search_then_solve(
+    h: Any,
+    compiled: CompiledModel,
+    options: SolverOptions,
+    *,
+    search: bool,
+    interim: Callable[[Any], None] = lambda _: None,
+) -> tuple[SolveResult, bool]:
+    """HiGHS's full MIP on the model ``h`` holds, within the user's wall-clock limit;
+    on large models (:func:`_neighbourhood_wanted`) after the LP-guided search when
+    ``search`` is set, and without the presolve rules that ignore the clock either way.
+
+    Returns the classified result (``seconds["solve"]`` covers search and MIP) and
+    whether the wall clock stopped HiGHS.
+    """
+    t1 = time.perf_counter()
     start = None
     if _neighbourhood_wanted(compiled, options):
-        start = _neighbourhood_start(h, options, NEIGHBOURHOOD_SHARE * options.time_limit_s)
-        if start.plan is not None:
-            h.setSolution(_solution(start.plan))
-            interim(start)
+        if search:
+            start = _neighbourhood_start(h, options, NEIGHBOURHOOD_SHARE * options.time_limit_s)
+            if start.plan is not None:
+                h.setSolution(_solution(start.plan))
+                interim(start)
         h.setOptionValue("presolve_rule_off", PRESOLVE_RULES_OFF_AFTER_SEARCH)
     t2 = time.perf_counter()
     left = max(options.time_limit_s - (t2 - t1), 0.01)
@@ -279,11 +301,11 @@ def _solve_here(
     result = _classify(h, compiled, options, wall_stopped)
     if start is not None and start.lp_bound is not None:
         _keep_lp_bound(result, start.lp_bound)
-    result.seconds = {"handoff": t1 - t0, "solve": t3 - t1}
+    result.seconds = {"handoff": 0.0, "solve": t3 - t1}
     if start is not None:
         result.seconds["neighbourhood"] = start.seconds  # part of "solve"
         result.neighbourhood = start
-    return result
+    return result, wall_stopped
 
 
 NEIGHBOURHOOD_MIN_INTEGERS = 20_000
@@ -669,6 +691,8 @@ class KeptModel:
         ``start`` (a value per column, added ones included) is offered to HiGHS as a
         first incumbent: HiGHS checks it, repairs or ignores it, and still proves the
         optimum, so it changes how fast the search closes, not what it may return.
+        Without a start, large models get the LP-guided search first, as a single
+        solve does (:func:`_search_then_solve`).
         """
         options = options or self.options
         if start is not None:
@@ -678,13 +702,11 @@ class KeptModel:
                     f"{self.n_cols + self.added_cols} columns"
                 )
             self.h.setSolution(_solution(start))
-        self.h.setOptionValue("time_limit", _highs_time_limit(options))
         self.h.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
-        t1 = time.perf_counter()
-        wall_stopped = _run(self.h, options.time_limit_s)
-        t2 = time.perf_counter()
-        result = _classify(self.h, self.compiled, options, wall_stopped)
-        result.seconds = {"handoff": 0.0, "solve": t2 - t1}
+        # A start offered here (the previous variant's plan) stands in for the search.
+        result, wall_stopped = _search_then_solve(
+            self.h, self.compiled, options, search=start is None
+        )
         if wall_stopped:
             # HiGHS 1.16 keeps the cancel flag: every later run on this object would
             # stop at once as "interrupted". A fresh object with the same model (added

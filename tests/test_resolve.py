@@ -148,3 +148,102 @@ def test_a_bad_start_does_not_change_the_optimum() -> None:
         assert _same(started.objective, plain.objective)
     with pytest.raises(ValueError, match="start has 3 values"):
         KeptModel(compiled, OPTIONS).solve(start=np.zeros(3))
+
+
+SEARCH = SolverOptions(mip_rel_gap=0.0, neighbourhood_search="on")
+SEARCH_TALLY = {"searched": 0, "started": 0}
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_kept_models_run_the_search_when_no_start_is_offered(seed: int, tmp_path: Path) -> None:
+    """Large kept models (here forced on) search before HiGHS as a single solve does,
+    unless the previous plan is offered; neither changes the optimum."""
+    rng = random.Random(9100 + seed)
+    study = random_study(rng)
+    resolver = Resolver(SEARCH)
+    for round_ in range(4):
+        variant = study if round_ == 0 else _perturb(copy.deepcopy(study), rng, cross=False)
+        try:
+            data = _data(variant, tmp_path)
+        except InputError:
+            continue
+        solved = resolver.solve(data)
+        if solved.compiled is None:  # decided before building: a rule no posture can meet
+            continue
+        searched = solved.result.neighbourhood is not None
+        assert searched == (solved.compiled.is_mip and not solved.started)
+        assert ("neighbourhood" in solved.result.seconds) == searched
+        SEARCH_TALLY["searched"] += searched
+        SEARCH_TALLY["started"] += solved.started
+        truth = brute_force(variant)
+        if solved.result.status.has_solution:
+            assert truth is not None and _same(solved.result.objective, truth)
+        else:
+            assert truth is None
+
+
+def test_kept_searches_took_both_paths() -> None:
+    """Runs after the seeds above: some solves searched, some started from a plan."""
+    if sum(SEARCH_TALLY.values()) == 0:
+        pytest.skip("run together with the seeded test")
+    assert SEARCH_TALLY["searched"] >= 10 and SEARCH_TALLY["started"] >= 10, SEARCH_TALLY
+
+
+def _limited_study(move_cost: float, turbulence_weight: float, limit: str) -> dict[str, Any]:
+    """Two units at a reserve origin, each 0.75 of the one capability (target 1.75);
+    moving them is limited by a budget of 1.5 (``limit="budget"``), by a turbulence cap
+    of 1.5 (``"persistence"``) or not at all (``"none"``)."""
+    note = "Hand-made test study (estimate)."
+    study: dict[str, Any] = {
+        "study": {"name": "limit rows"},
+        "theatres": {"t0": {"name": "T0", "priority": 1.0, "source": note}},
+        "origins": {"o0": {"name": "O0"}},
+        "capabilities": {"c0": {"name": "C0", "unit": "unit-equivalent"}},
+        "assets": {
+            "a0": {
+                "name": "A0",
+                "category": "air_defence_battery",
+                "unit": "battery",
+                "inventory": {"o0": 2},
+                "contributes": {"c0": 0.75},
+                "personnel_per_unit": 0.0,
+                "move_cost_musd": move_cost,
+                "turbulence_weight": turbulence_weight,
+                "source": note,
+            }
+        },
+        "requirements": {
+            "t0": {"c0": {"floor": 0.0, "target": 1.75, "weight": 1.0, "source": note}}
+        },
+        "objective": {"shortfall": 100.0, "cost": 0.0, "turbulence": 0.0},
+        "solver": {"mip_rel_gap": 0.0, "threads": 1},
+    }
+    if limit == "budget":
+        study["budget"] = {"limit_musd": 1.5, "source": note}
+    if limit == "persistence":
+        study["persistence"] = {"max_turbulence": 1.5, "source": note}
+    return study
+
+
+@pytest.mark.parametrize("limit", ["budget", "persistence"])
+def test_a_coefficient_of_a_limit_row_rebuilds(limit: str, tmp_path: Path) -> None:
+    """Move costs are coefficients of the budget row and turbulence weights of the
+    turbulence cap, which refresh() does not touch.
+
+    At 1.5 a unit the limit allows one move (shortfall 1.75 - 0.75 = 1.0, objective
+    100); at 0.75 both (shortfall 0.25, objective 25). Applied in place, the row
+    kept its old coefficients and the answer stayed 100.
+    """
+    resolver = Resolver(OPTIONS)
+    first = resolver.solve(_data(_limited_study(1.5, 1.5, limit), tmp_path))
+    assert _same(first.result.objective, 100.0)
+    cheaper = _limited_study(0.75, 0.75, limit)
+    second = resolver.solve(_data(cheaper, tmp_path))
+    assert not second.in_place
+    assert _same(second.result.objective, 25.0) and _same(brute_force(cheaper), 25.0)
+    # without the row they are only objective coefficients: in place (both units move
+    # either way, shortfall 0.25)
+    unlimited = Resolver(OPTIONS)
+    for value in (1.5, 0.75):
+        solved = unlimited.solve(_data(_limited_study(value, value, "none"), tmp_path))
+    assert solved.in_place and _same(solved.result.objective, 25.0)
