@@ -47,7 +47,7 @@ class Solved:
     compiled: CompiledModel | None  # None: rejected by the pre-solve check, never built
     in_place: bool
     seconds: dict[str, float] = field(default_factory=dict)
-    started: bool = False  # HiGHS was offered the previous variant's plan
+    started: bool = False  # the previous variant's plan was offered (solver: the better one wins)
 
     def solution(self) -> Solution | None:
         if not self.result.status.has_solution or self.compiled is None:

@@ -264,7 +264,7 @@ def _solve_here(
     for col, value in (upper or {}).items():
         h.changeColBounds(col, compiled.lp.col_lower_[col], value)
     t1 = time.perf_counter()
-    result, _ = _search_then_solve(h, compiled, options, search=True, interim=interim)
+    result, _ = _search_then_solve(h, compiled, options, interim=interim)
     result.seconds["handoff"] = t1 - t0
     return result
 
@@ -274,38 +274,68 @@ def _search_then_solve(
     compiled: CompiledModel,
     options: SolverOptions,
     *,
-    search: bool,
+    start: np.ndarray | None = None,
     interim: Callable[[Any], None] = lambda _: None,
 ) -> tuple[SolveResult, bool]:
-    """HiGHS's full MIP on the model ``h`` holds, within the user's wall-clock limit;
-    on large models (:func:`_neighbourhood_wanted`) after the LP-guided search when
-    ``search`` is set, and without the presolve rules that ignore the clock either way.
+    """HiGHS's full MIP on the model ``h`` holds, within the user's wall-clock limit.
 
-    Returns the classified result (``seconds["solve"]`` covers search and MIP) and
-    whether the wall clock stopped HiGHS.
+    On large models (:func:`_neighbourhood_wanted`) the LP-guided search runs first and
+    the full MIP goes without the presolve rules that ignore the clock. ``start`` (a
+    plan of the model ``h`` holds, e.g. the previous variant's) is offered to HiGHS,
+    unless the search found a better plan. Returns the classified result
+    (``seconds["solve"]`` covers search and MIP) and whether the wall clock stopped HiGHS.
     """
     t1 = time.perf_counter()
-    start = None
+    found = None
+    offered = start
     if _neighbourhood_wanted(compiled, options):
-        if search:
-            start = _neighbourhood_start(h, options, NEIGHBOURHOOD_SHARE * options.time_limit_s)
-            if start.plan is not None:
-                h.setSolution(_solution(start.plan))
-                interim(start)
+        found = _neighbourhood_start(h, options, NEIGHBOURHOOD_SHARE * options.time_limit_s)
+        if found.plan is not None:
+            interim(found)
+            assert found.objective is not None  # a plan comes with its objective
+            kept = None if start is None else _plan_objective(h.getLp(), start)
+            if kept is None or found.objective < kept:
+                offered = found.plan
         h.setOptionValue("presolve_rule_off", PRESOLVE_RULES_OFF_AFTER_SEARCH)
+    if offered is not None:
+        h.setSolution(_solution(offered))
     t2 = time.perf_counter()
     left = max(options.time_limit_s - (t2 - t1), 0.01)
     h.setOptionValue("time_limit", left)
     wall_stopped = _run(h, left)
     t3 = time.perf_counter()
     result = _classify(h, compiled, options, wall_stopped)
-    if start is not None and start.lp_bound is not None:
-        _keep_lp_bound(result, start.lp_bound)
+    if found is not None and found.lp_bound is not None:
+        _keep_lp_bound(result, found.lp_bound)
     result.seconds = {"handoff": 0.0, "solve": t3 - t1}
-    if start is not None:
-        result.seconds["neighbourhood"] = start.seconds  # part of "solve"
-        result.neighbourhood = start
+    if found is not None:
+        result.seconds["neighbourhood"] = found.seconds  # part of "solve"
+        result.neighbourhood = found
     return result, wall_stopped
+
+
+def _row_activity(lp: Any, x: np.ndarray) -> np.ndarray:
+    """Each row's value at ``x`` in ``lp`` (a HighsLp, column-wise)."""
+    matrix = lp.a_matrix_
+    rows = np.zeros(int(lp.num_row_))
+    weighted = np.asarray(matrix.value_) * np.repeat(x, np.diff(np.asarray(matrix.start_)))
+    np.add.at(rows, np.asarray(matrix.index_), weighted)
+    return rows
+
+
+def _plan_objective(lp: Any, x: np.ndarray, tol: float = 1e-6) -> float | None:
+    """The objective of ``x`` in ``lp`` (a HighsLp), or None when ``x`` breaks a row, a
+    column bound or integrality there."""
+    rows = _row_activity(lp, x)
+    integer = _integer_columns(lp)
+    feasible = (
+        np.all(rows >= np.asarray(lp.row_lower_) - tol)
+        and np.all(rows <= np.asarray(lp.row_upper_) + tol)
+        and np.all(x >= np.asarray(lp.col_lower_) - tol)
+        and np.all(x <= np.asarray(lp.col_upper_) + tol)
+        and np.all(np.abs(x[integer] - np.round(x[integer])) <= tol)
+    )
+    return float(np.asarray(lp.col_cost_) @ x + lp.offset_) if feasible else None
 
 
 NEIGHBOURHOOD_MIN_INTEGERS = 20_000
@@ -411,12 +441,7 @@ def _start_result(
     # a plan is only ever found after the LP relaxation solved, so it has its bound
     assert start.plan is not None and start.objective is not None and start.lp_bound is not None
     seconds = {**seconds, "neighbourhood": start.seconds}
-    lp = compiled.lp
-    matrix = lp.a_matrix_
-    starts = np.asarray(matrix.start_)
-    rows = np.zeros(int(lp.num_row_))
-    weighted = np.asarray(matrix.value_) * np.repeat(start.plan, np.diff(starts))
-    np.add.at(rows, np.asarray(matrix.index_), weighted)
+    rows = _row_activity(compiled.lp, start.plan)
     result = SolveResult(
         SolveStatus.FEASIBLE,
         text,
@@ -691,22 +716,18 @@ class KeptModel:
         ``start`` (a value per column, added ones included) is offered to HiGHS as a
         first incumbent: HiGHS checks it, repairs or ignores it, and still proves the
         optimum, so it changes how fast the search closes, not what it may return.
-        Without a start, large models get the LP-guided search first, as a single
-        solve does (:func:`_search_then_solve`).
+        Large models get the LP-guided search first, as a single solve does; HiGHS
+        is then offered the better of its plan and ``start``
+        (:func:`_search_then_solve`).
         """
         options = options or self.options
-        if start is not None:
-            if len(start) != self.n_cols + self.added_cols:
-                raise ValueError(
-                    f"start has {len(start)} values; the model has "
-                    f"{self.n_cols + self.added_cols} columns"
-                )
-            self.h.setSolution(_solution(start))
+        if start is not None and len(start) != self.n_cols + self.added_cols:
+            raise ValueError(
+                f"start has {len(start)} values; the model has "
+                f"{self.n_cols + self.added_cols} columns"
+            )
         self.h.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
-        # A start offered here (the previous variant's plan) stands in for the search.
-        result, wall_stopped = _search_then_solve(
-            self.h, self.compiled, options, search=start is None
-        )
+        result, wall_stopped = _search_then_solve(self.h, self.compiled, options, start=start)
         if wall_stopped:
             # HiGHS 1.16 keeps the cancel flag: every later run on this object would
             # stop at once as "interrupted". A fresh object with the same model (added

@@ -15,6 +15,7 @@ import random
 from pathlib import Path
 from typing import Any
 
+import highspy
 import numpy as np
 import pytest
 from bruteforce import brute_force, random_study, write_yaml
@@ -25,7 +26,7 @@ from posture.errors import InputError
 from posture.model import build_model
 from posture.resolve import Resolver
 from posture.schema import SolverOptions
-from posture.solver import KeptModel, compile_model
+from posture.solver import KeptModel, _plan_objective, compile_model
 
 OPTIONS = SolverOptions(mip_rel_gap=0.0)
 SEEDS = range(60)
@@ -155,9 +156,10 @@ SEARCH_TALLY = {"searched": 0, "started": 0}
 
 
 @pytest.mark.parametrize("seed", range(20))
-def test_kept_models_run_the_search_when_no_start_is_offered(seed: int, tmp_path: Path) -> None:
+def test_kept_models_run_the_search_before_every_solve(seed: int, tmp_path: Path) -> None:
     """Large kept models (here forced on) search before HiGHS as a single solve does,
-    unless the previous plan is offered; neither changes the optimum."""
+    also when the previous plan is offered (HiGHS gets the better of the two); neither
+    changes the optimum."""
     rng = random.Random(9100 + seed)
     study = random_study(rng)
     resolver = Resolver(SEARCH)
@@ -171,7 +173,7 @@ def test_kept_models_run_the_search_when_no_start_is_offered(seed: int, tmp_path
         if solved.compiled is None:  # decided before building: a rule no posture can meet
             continue
         searched = solved.result.neighbourhood is not None
-        assert searched == (solved.compiled.is_mip and not solved.started)
+        assert searched == solved.compiled.is_mip
         assert ("neighbourhood" in solved.result.seconds) == searched
         SEARCH_TALLY["searched"] += searched
         SEARCH_TALLY["started"] += solved.started
@@ -183,7 +185,7 @@ def test_kept_models_run_the_search_when_no_start_is_offered(seed: int, tmp_path
 
 
 def test_kept_searches_took_both_paths() -> None:
-    """Runs after the seeds above: some solves searched, some started from a plan."""
+    """Runs after the seeds above: solves searched, some of them offered a plan too."""
     if sum(SEARCH_TALLY.values()) == 0:
         pytest.skip("run together with the seeded test")
     assert SEARCH_TALLY["searched"] >= 10 and SEARCH_TALLY["started"] >= 10, SEARCH_TALLY
@@ -247,3 +249,21 @@ def test_a_coefficient_of_a_limit_row_rebuilds(limit: str, tmp_path: Path) -> No
     for value in (1.5, 0.75):
         solved = unlimited.solve(_data(_limited_study(value, value, "none"), tmp_path))
     assert solved.in_place and _same(solved.result.objective, 25.0)
+
+
+def test_plan_objective_checks_rows_bounds_and_integrality() -> None:
+    """x0 integer in [0, 3], x1 continuous >= 0; row x0 + x1 >= 2; cost 3 x0 + x1 + 5."""
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = 2, 1
+    lp.col_cost_, lp.offset_ = np.array([3.0, 1.0]), 5.0
+    lp.col_lower_, lp.col_upper_ = np.array([0.0, 0.0]), np.array([3.0, highspy.kHighsInf])
+    lp.row_lower_, lp.row_upper_ = np.array([2.0]), np.array([highspy.kHighsInf])
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_, lp.a_matrix_.index_ = np.array([0, 1, 2]), np.array([0, 0])
+    lp.a_matrix_.value_ = np.array([1.0, 1.0])
+    lp.integrality_ = [highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous]
+    assert _plan_objective(lp, np.array([1.0, 1.0])) == pytest.approx(9.0)
+    assert _plan_objective(lp, np.array([0.0, 2.5])) == pytest.approx(7.5)
+    assert _plan_objective(lp, np.array([1.0, 0.5])) is None  # row 1.5 < 2
+    assert _plan_objective(lp, np.array([4.0, 0.0])) is None  # above x0's bound
+    assert _plan_objective(lp, np.array([1.5, 0.5])) is None  # x0 not whole
