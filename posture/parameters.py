@@ -3,9 +3,10 @@
 Every number that enters the model as a bound, a right-hand side or an objective
 coefficient is a mutable Pyomo ``Param`` (``models/formulation.md``, "Parameters that
 may change in place"); costs and turbulence weights are also coefficients of the
-budget and turbulence-cap rows, and change in place only while those rows are absent. :func:`structure_key` says when two
-studies build the same matrix, and :func:`set_parameters` turns a built model into
-the other study's; :mod:`posture.resolve` then pushes the numbers to HiGHS.
+budget and turbulence-cap rows, and change in place only while those rows are absent.
+:func:`structure_key` says when two studies build the same matrix, and
+:func:`set_parameters` turns a built model into the other study's;
+:mod:`posture.resolve` then pushes the numbers to HiGHS.
 """
 
 from __future__ import annotations

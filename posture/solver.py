@@ -293,8 +293,8 @@ def _search_then_solve(
         if found.plan is not None:
             interim(found)
             assert found.objective is not None  # a plan comes with its objective
-            kept = None if start is None else _plan_objective(h.getLp(), start)
-            if kept is None or found.objective < kept:
+            start_objective = None if start is None else _plan_objective(h.getLp(), start)
+            if start_objective is None or found.objective < start_objective:
                 offered = found.plan
         h.setOptionValue("presolve_rule_off", PRESOLVE_RULES_OFF_AFTER_SEARCH)
     if offered is not None:
