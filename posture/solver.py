@@ -301,7 +301,7 @@ def _search_then_solve(
         h.setSolution(_solution(offered))
     t2 = time.perf_counter()
     left = max(options.time_limit_s - (t2 - t1), 0.01)
-    h.setOptionValue("time_limit", left)
+    h.setOptionValue("time_limit", max(_highs_time_limit(options) - (t2 - t1), 0.01))
     wall_stopped = _run(h, left)
     t3 = time.perf_counter()
     result = _classify(h, compiled, options, wall_stopped)
