@@ -81,6 +81,15 @@ def _same(a: float | None, b: float | None) -> bool:
     return math.isclose(a, b, rel_tol=1e-7, abs_tol=1e-6)
 
 
+def _assert_enumeration_agrees(solved: Any, variant: dict[str, Any]) -> None:
+    """Same status and optimum as enumerating every posture of ``variant``."""
+    truth = brute_force(variant)
+    if solved.result.status.has_solution:
+        assert truth is not None and _same(solved.result.objective, truth)
+    else:
+        assert truth is None
+
+
 @pytest.mark.parametrize("seed", SEEDS)
 def test_in_place_equals_rebuild_and_enumeration(seed: int, tmp_path: Path) -> None:
     rng = random.Random(7000 + seed)
@@ -101,11 +110,7 @@ def test_in_place_equals_rebuild_and_enumeration(seed: int, tmp_path: Path) -> N
         fresh = Resolver(OPTIONS, in_place=False).solve(data)
         assert solved.result.status == fresh.result.status
         assert _same(solved.result.objective, fresh.result.objective)
-        truth = brute_force(variant)
-        if solved.result.status.has_solution:
-            assert truth is not None and _same(solved.result.objective, truth)
-        else:
-            assert truth is None
+        _assert_enumeration_agrees(solved, variant)
 
 
 def test_random_changes_took_both_paths() -> None:
@@ -177,11 +182,7 @@ def test_kept_models_run_the_search_before_every_solve(seed: int, tmp_path: Path
         assert ("neighbourhood" in solved.result.seconds) == searched
         SEARCH_TALLY["searched"] += searched
         SEARCH_TALLY["started"] += solved.started
-        truth = brute_force(variant)
-        if solved.result.status.has_solution:
-            assert truth is not None and _same(solved.result.objective, truth)
-        else:
-            assert truth is None
+        _assert_enumeration_agrees(solved, variant)
 
 
 def test_kept_searches_took_both_paths() -> None:
