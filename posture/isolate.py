@@ -7,10 +7,10 @@ a crash becomes a status the caller reports (exit 7), and a child still running
 after the limit plus a grace period is killed (exit 6; no plan, unless the child had
 already sent one as an interim result).
 
-``fork`` is used on purpose: the child starts at once with the compiled model
-already in memory (nothing to pickle on the way in), and the parent has started no
-solver threads when it forks (kept models, which stay in process, are the exception
-and never fork).
+``fork`` is used on purpose: the child starts at once with the compiled model (or a
+kept model's HiGHS object) already in memory, nothing to pickle on the way in, and
+works on its own copy. No solve is running in the parent when it forks; small kept
+models do solve in process between forks, which the tests cover with HiGHS threads.
 """
 
 from __future__ import annotations

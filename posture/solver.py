@@ -212,17 +212,31 @@ def solve_compiled(
 
     ``upper`` overrides some column upper bounds (used to relax one rule at a time).
     A crash of the child (segfault, out-of-memory kill) is an ERROR naming the signal;
-    a child that does not stop at the wall-clock limit is killed (NO_SOLUTION).
+    a child that does not stop at the wall-clock limit is killed (NO_SOLUTION, or the
+    LP-guided search's plan when it had found one).
+    """
+    return _solve_in_child(
+        lambda interim: _solve_here(compiled, options, upper, interim),
+        lambda: compiled.lp,
+        options,
+    )
+
+
+def _solve_in_child(
+    work: Callable[[Callable[[Any], None]], SolveResult],
+    lp: Callable[[], Any],
+    options: SolverOptions,
+) -> SolveResult:
+    """``work(interim)`` in a forked child, killed past the wall-clock limit.
+
+    ``lp`` gives the HighsLp the work solves (read only when the child was killed after
+    sending the search's plan: its rows are evaluated at that plan).
     """
     from posture.isolate import ChildInterrupted, run_in_child
 
     t0 = time.perf_counter()
     try:
-        outcome = run_in_child(
-            lambda interim: _solve_here(compiled, options, upper, interim),
-            options.time_limit_s,
-            SolveInterrupted,
-        )
+        outcome = run_in_child(work, options.time_limit_s, SolveInterrupted)
     except ChildInterrupted:
         raise SolveInterrupted("interrupted during the solve") from None
     if outcome.interrupted:
@@ -237,7 +251,7 @@ def solve_compiled(
             f"(stopped by force after {outcome.killed_after:.1f} s; plan from the LP-guided "
             "search kept)"
         )
-        return _start_result(compiled, start, text, seconds)
+        return _start_result(lp(), start, text, seconds)
     if outcome.killed_after is not None:
         text = (
             f"wall-clock limit of {options.time_limit_s:g} s reached and HiGHS did not stop "
@@ -338,9 +352,10 @@ def _plan_objective(lp: Any, x: np.ndarray, tol: float = 1e-6) -> float | None:
     return float(np.asarray(lp.col_cost_) @ x + lp.offset_) if feasible else None
 
 
-NEIGHBOURHOOD_MIN_INTEGERS = 20_000
-"""Integer columns from which ``neighbourhood_search: auto`` runs the search (benchmark
-M, 6.7k, is left to HiGHS; L, 111k, gains most: see benchmarks/README.md)."""
+LARGE_MODEL_INTEGERS = 20_000
+"""Integer columns from which a model is large: ``neighbourhood_search: auto`` runs the
+search (benchmark M, 6.7k, is left to HiGHS; L, 111k, gains most: see
+benchmarks/README.md) and a kept model solves in a child (:class:`KeptModel`)."""
 NEIGHBOURHOOD_SHARE = 0.5
 """Share of the time limit the search may use; the full MIP gets the rest."""
 PRESOLVE_RULES_OFF_AFTER_SEARCH = (1 << 15) | (1 << 16)
@@ -371,8 +386,12 @@ def _neighbourhood_wanted(compiled: CompiledModel, options: SolverOptions) -> bo
         return False
     if mode == "on":
         return True
-    count = int(_integer_columns(compiled.lp).sum())
-    return options.node_limit is None and count >= NEIGHBOURHOOD_MIN_INTEGERS
+    return options.node_limit is None and _large(compiled)
+
+
+def _large(compiled: CompiledModel) -> bool:
+    """A MIP with at least :data:`LARGE_MODEL_INTEGERS` integer columns."""
+    return compiled.is_mip and int(_integer_columns(compiled.lp).sum()) >= LARGE_MODEL_INTEGERS
 
 
 def _solution(values: np.ndarray) -> Any:
@@ -435,13 +454,14 @@ def _neighbourhood_start(h: Any, options: SolverOptions, budget: float) -> Neigh
 
 
 def _start_result(
-    compiled: CompiledModel, start: NeighbourhoodStart, text: str, seconds: dict[str, float]
+    lp: Any, start: NeighbourhoodStart, text: str, seconds: dict[str, float]
 ) -> SolveResult:
-    """The LP-guided search's plan as the answer, when the full MIP never returned."""
+    """The LP-guided search's plan (of ``lp``, a HighsLp) as the answer, when the full
+    MIP never returned."""
     # a plan is only ever found after the LP relaxation solved, so it has its bound
     assert start.plan is not None and start.objective is not None and start.lp_bound is not None
     seconds = {**seconds, "neighbourhood": start.seconds}
-    rows = _row_activity(compiled.lp, start.plan)
+    rows = _row_activity(lp, start.plan)
     result = SolveResult(
         SolveStatus.FEASIBLE,
         text,
@@ -610,6 +630,12 @@ class KeptModel:
         self.h = _highs(compiled.lp, options)
         self.handoff_seconds = time.perf_counter() - t0
         self.n_cols, self.n_rows = len(compiled.columns), len(compiled.rows)
+        # Large models solve in a forked child, killed past the wall-clock limit as a
+        # single solve is: their root cut rounds run for tens of seconds without
+        # polling the interrupt (L, 60 s limit: stopped at 29.7 s of the full MIP,
+        # returned at 44.8 s). Small ones stay here, where a re-solve takes
+        # milliseconds and the fork would cost more than the solve.
+        self.solves_in_child = _large(compiled)
         self.added_cols = 0
         self.added_rows = 0
         # In-place updates read bounds straight from the Pyomo components; that is exact
@@ -727,12 +753,22 @@ class KeptModel:
                 f"{self.n_cols + self.added_cols} columns"
             )
         self.h.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
-        result, wall_stopped = _search_then_solve(self.h, self.compiled, options, start=start)
-        if wall_stopped:
-            # HiGHS 1.16 keeps the cancel flag: every later run on this object would
-            # stop at once as "interrupted". A fresh object with the same model (added
-            # rows, columns, names and integrality included) solves normally again.
-            self.h = _highs(self.h.getLp(), options)
+        if self.solves_in_child:
+            # the child solves its copy of the model: this one never sees a cancel
+            result = _solve_in_child(
+                lambda interim: _search_then_solve(
+                    self.h, self.compiled, options, start=start, interim=interim
+                )[0],
+                self.h.getLp,
+                options,
+            )
+        else:
+            result, wall_stopped = _search_then_solve(self.h, self.compiled, options, start=start)
+            if wall_stopped:
+                # HiGHS 1.16 keeps the cancel flag: every later run on this object would
+                # stop at once as "interrupted". A fresh object with the same model
+                # (added rows, columns, names and integrality included) solves again.
+                self.h = _highs(self.h.getLp(), options)
         if result.col_values is not None and result.row_values is not None:
             result.extra_values = result.col_values[self.n_cols :]
             result.col_values = result.col_values[: self.n_cols]

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from helpers import FIXTURES, ROOT
 
@@ -25,7 +26,7 @@ from posture.data import build_model_data
 from posture.extract import extract_solution
 from posture.model import build_model
 from posture.schema import SolverOptions
-from posture.solver import SolveStatus, compile_model, solve_compiled
+from posture.solver import KeptModel, SolveStatus, compile_model, solve_compiled
 
 
 def _compiled() -> Any:
@@ -94,6 +95,44 @@ def test_a_plan_sent_before_the_solver_hung_is_kept(monkeypatch: pytest.MonkeyPa
     assert result.col_values == pytest.approx(optimum.col_values)
     assert result.row_values == pytest.approx(optimum.row_values)
     assert extract_solution(compiled, result) is not None
+
+
+def _search_then_hang(h: Any, compiled: Any, options: SolverOptions, **kwargs: Any) -> None:
+    """A kept model's solve: the search finds its plan, the full MIP never returns."""
+    kwargs["interim"](posture.solver._neighbourhood_start(h, options, 5.0))
+    _hang()
+
+
+def test_a_large_kept_model_that_hangs_is_killed_and_keeps_its_plan(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """RELIABILITY: large kept models (sweeps, frontiers, alternatives) solve in a
+    child too, killed past the limit (L: HiGHS's root cut rounds went 15 s past a
+    cancel). The plan covers the added column; the kept model solves on afterwards."""
+    compiled = _compiled()
+    options = SolverOptions(time_limit_s=0.5)
+    optimum = KeptModel(compiled, SolverOptions()).solve()
+    kept = KeptModel(compiled, options)
+    kept.solves_in_child = True  # as a model of 20,000 integer columns or more is
+    extra = kept.add_columns(np.zeros(1), np.zeros(1), integer=True, names=["unused"])
+    kept.add_row(extra, np.ones(1), 0.0, 0.0, "unused_is_zero")
+    monkeypatch.setattr(posture.solver, "_search_then_solve", _search_then_hang)
+    started = time.perf_counter()
+    result = kept.solve()
+    took = time.perf_counter() - started
+    assert 5.0 <= took < 15.0  # the limit plus the 5 s grace, then killed
+    assert result.status is SolveStatus.FEASIBLE
+    assert "did not stop" in result.highs_status
+    assert "plan from the LP-guided search kept" in result.highs_status
+    # on this tiny study the search's plan is optimal; vectors cut back as usual
+    assert result.col_values == pytest.approx(optimum.col_values)
+    assert result.row_values == pytest.approx(optimum.row_values)
+    assert result.extra_values == pytest.approx(np.zeros(1))
+    monkeypatch.undo()
+    again = kept.solve(SolverOptions())
+    assert again.status is SolveStatus.OPTIMAL and again.objective == optimum.objective
+    assert again.extra_values == pytest.approx(np.zeros(1))
+    assert str(kept.h.getModelStatus()).endswith("kNotset")  # the child solved, not us
 
 
 def test_cli_exit_7_when_the_solver_crashes(tmp_path: Path) -> None:

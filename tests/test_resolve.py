@@ -192,6 +192,36 @@ def test_kept_searches_took_both_paths() -> None:
     assert SEARCH_TALLY["searched"] >= 10 and SEARCH_TALLY["started"] >= 10, SEARCH_TALLY
 
 
+@pytest.mark.parametrize("seed", range(8))
+def test_large_kept_models_solve_in_a_child(
+    seed: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every MIP counts as large here: each solve (search, then full MIP) runs in a
+    forked child on its copy of the kept model, whose own HiGHS object never runs, and
+    the optimum still equals enumeration through in-place re-solves and starts."""
+    import posture.solver
+
+    monkeypatch.setattr(posture.solver, "LARGE_MODEL_INTEGERS", 0)
+    rng = random.Random(9300 + seed)
+    study = random_study(rng)
+    resolver = Resolver(OPTIONS)
+    for round_ in range(3):
+        variant = study if round_ == 0 else _perturb(copy.deepcopy(study), rng, cross=False)
+        try:
+            data = _data(variant, tmp_path)
+        except InputError:
+            continue
+        solved = resolver.solve(data)
+        if solved.compiled is None:
+            continue
+        assert resolver.kept is not None
+        assert resolver.kept.solves_in_child == solved.compiled.is_mip
+        if solved.compiled.is_mip:
+            assert solved.result.neighbourhood is not None  # large: the search ran too
+            assert str(resolver.kept.h.getModelStatus()).endswith("kNotset")
+        _assert_enumeration_agrees(solved, variant)
+
+
 def _limited_study(move_cost: float, turbulence_weight: float, limit: str) -> dict[str, Any]:
     """Two units at a reserve origin, each 0.75 of the one capability (target 1.75);
     moving them is limited by a budget of 1.5 (``limit="budget"``), by a turbulence cap
