@@ -3,7 +3,7 @@
 Every number that enters the model as a bound, a right-hand side or an objective
 coefficient is a mutable Pyomo ``Param`` (``models/formulation.md``, "Parameters that
 may change in place"); costs and turbulence weights are also coefficients of the
-budget and turbulence-cap rows, and change in place only while those rows are absent.
+budget and turbulence-cap rows, which the kept model updates too.
 :func:`structure_key` says when two studies build the same matrix, and
 :func:`set_parameters` turns a built model into the other study's;
 :mod:`posture.resolve` then pushes the numbers to HiGHS.
@@ -18,10 +18,10 @@ import pyomo.environ as pyo
 
 from posture.data import ModelData
 
-# ModelData fields that enter the model as bounds, right-hand sides or objective
-# coefficients: they become mutable Params, so a what-if that changes only these is
-# re-solved in place (posture.resolve); ROW_COEFFICIENT_FIELDS below are the exceptions.
-# Every other field shapes the matrix itself.
+# ModelData fields that enter the model as bounds, right-hand sides or coefficients of
+# the objective (and of the budget and turbulence-cap rows): they become mutable Params,
+# so a what-if that changes only these is re-solved in place (posture.resolve). Every
+# other field shapes the matrix itself.
 PARAMETER_FIELDS = frozenset(
     {
         "inventory",
@@ -57,30 +57,15 @@ def _pattern(value: object) -> object:
     return None if value is None else value > 0  # type: ignore[operator]
 
 
-# Parameters that are also matrix coefficients while a limit row holds them: costs in
-# the `budget` row, turbulence weights in `turbulence_cap`. The kept HiGHS model gets
-# new bounds and costs in place but keeps its matrix, so with that row present their
-# values shape the matrix like any other field (a change rebuilds).
-ROW_COEFFICIENT_FIELDS = {
-    "move_cost": "budget",
-    "activation_cost": "budget",
-    "turbulence_weight": "max_turbulence",
-}
-
-
 def structure_key(data: ModelData) -> tuple[object, ...]:
     """Everything that decides the model's rows, columns and coefficients.
 
-    Equal keys mean the same matrix: only parameter values differ, and
-    :func:`set_parameters` plus a bound/cost refresh turns one model into the other.
+    Equal keys mean the same rows, columns and nonzero pattern: only parameter values
+    differ (bounds, costs, and the coefficients of the budget and turbulence-cap rows),
+    and :func:`set_parameters` plus ``KeptModel.refresh`` turns one model into the other.
     """
-    in_matrix = {
-        name for name, limit in ROW_COEFFICIENT_FIELDS.items() if getattr(data, limit) is not None
-    }
     return tuple(
-        _pattern(getattr(data, f.name))
-        if f.name in PARAMETER_FIELDS and f.name not in in_matrix
-        else getattr(data, f.name)
+        _pattern(getattr(data, f.name)) if f.name in PARAMETER_FIELDS else getattr(data, f.name)
         for f in fields(data)
     )
 

@@ -636,6 +636,7 @@ class KeptModel:
         # returned at 44.8 s). Small ones stay here, where a re-solve takes
         # milliseconds and the fork would cost more than the solve.
         self.solves_in_child = _large(compiled)
+        self._parameter_rows: list[tuple[int, np.ndarray, np.ndarray]] | None = None
         self.added_cols = 0
         self.added_rows = 0
         # In-place updates read bounds straight from the Pyomo components; that is exact
@@ -683,6 +684,49 @@ class KeptModel:
         lp = self.compiled.lp  # kept in step: extraction reads row bounds from it
         lp.col_lower_, lp.col_upper_, lp.col_cost_ = col_lower, col_upper, cost
         lp.row_lower_, lp.row_upper_, lp.offset_ = row_lower, row_upper, offset
+        self._refresh_parameter_rows()
+
+    def _refresh_parameter_rows(self) -> None:
+        """New coefficients for the rows whose coefficients are parameters (costs in
+        ``budget``, turbulence weights in ``turbulence_cap``), in HiGHS and in the
+        compiled matrix (the LP behind marginal values and MPS export reads it)."""
+        rows = self._rows_with_parameter_coefficients()
+        if not rows:
+            return
+        matrix = self.compiled.lp.a_matrix_
+        values = np.asarray(matrix.value_, dtype=float)
+        for row, entries, columns in rows:
+            vector, constant = _linear(
+                self.compiled, self.compiled.rows[row].constraint.body, self._position
+            )
+            nonzero = np.flatnonzero(vector)
+            if constant != 0.0 or not np.array_equal(nonzero, np.sort(columns)):
+                # structure_key keeps zero/positive patterns equal; a miss is a bug
+                raise RuntimeError(
+                    f"row {self.compiled.rows[row].constraint.name} changed shape; rebuild"
+                )
+            new = vector[columns]
+            for k in np.flatnonzero(values[entries] != new):
+                self.h.changeCoeff(row, int(columns[k]), float(new[k]))
+            values[entries] = new
+        matrix.value_ = values
+
+    def _rows_with_parameter_coefficients(self) -> list[tuple[int, np.ndarray, np.ndarray]]:
+        """Each row whose body holds a mutable parameter, with the positions of its
+        entries in the column-wise matrix and their columns (found on first use: at
+        benchmark L the walk over every row takes 0.7 s)."""
+        if self._parameter_rows is None:
+            from pyomo.core.expr.visitor import identify_mutable_parameters
+
+            matrix = self.compiled.lp.a_matrix_
+            index = np.asarray(matrix.index_)
+            column_of = np.repeat(np.arange(self.n_cols), np.diff(np.asarray(matrix.start_)))
+            self._parameter_rows = []
+            for i, row in enumerate(self.compiled.rows):
+                if next(identify_mutable_parameters(row.constraint.body), None) is not None:
+                    entries = np.flatnonzero(index == i)
+                    self._parameter_rows.append((i, entries, column_of[entries]))
+        return self._parameter_rows
 
     def set_objective(self, cost: np.ndarray, offset: float = 0.0) -> None:
         """Replace the objective (minimised) over the model's own and added columns."""

@@ -258,28 +258,34 @@ def _limited_study(move_cost: float, turbulence_weight: float, limit: str) -> di
     return study
 
 
-@pytest.mark.parametrize("limit", ["budget", "persistence"])
-def test_a_coefficient_of_a_limit_row_rebuilds(limit: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("limit", ["budget", "persistence", "none"])
+def test_a_coefficient_of_a_limit_row_changes_in_place(limit: str, tmp_path: Path) -> None:
     """Move costs are coefficients of the budget row and turbulence weights of the
-    turbulence cap, which refresh() does not touch.
+    turbulence cap; refresh() updates them there as well as in the objective.
 
     At 1.5 a unit the limit allows one move (shortfall 1.75 - 0.75 = 1.0, objective
-    100); at 0.75 both (shortfall 0.25, objective 25). Applied in place, the row
-    kept its old coefficients and the answer stayed 100.
+    100); at 0.75 both (shortfall 0.25, objective 25). When the row kept its old
+    coefficients the answer stayed 100. Without a limit row both units move either way.
     """
     resolver = Resolver(OPTIONS)
     first = resolver.solve(_data(_limited_study(1.5, 1.5, limit), tmp_path))
-    assert _same(first.result.objective, 100.0)
+    assert _same(first.result.objective, 25.0 if limit == "none" else 100.0)
     cheaper = _limited_study(0.75, 0.75, limit)
     second = resolver.solve(_data(cheaper, tmp_path))
-    assert not second.in_place
+    assert second.in_place and resolver.rebuilds == 1
     assert _same(second.result.objective, 25.0) and _same(brute_force(cheaper), 25.0)
-    # without the row they are only objective coefficients: in place (both units move
-    # either way, shortfall 0.25)
-    unlimited = Resolver(OPTIONS)
-    for value in (1.5, 0.75):
-        solved = unlimited.solve(_data(_limited_study(value, value, "none"), tmp_path))
-    assert solved.in_place and _same(solved.result.objective, 25.0)
+    assert second.compiled is not None  # the compiled matrix follows (marginal values)
+    assert _same(Resolver(OPTIONS).solve(_data(cheaper, tmp_path)).result.objective, 25.0)
+    if limit != "none":
+        row = second.compiled.lp.row_names_.index(
+            "budget" if limit == "budget" else "turbulence_cap"
+        )
+        matrix = second.compiled.lp.a_matrix_
+        entries = np.asarray(matrix.index_) == row
+        assert sorted(set(np.asarray(matrix.value_)[entries])) == [0.75]
+    # and back again, in place
+    again = resolver.solve(_data(_limited_study(1.5, 1.5, limit), tmp_path))
+    assert again.in_place and _same(again.result.objective, first.result.objective)
 
 
 def test_plan_objective_checks_rows_bounds_and_integrality() -> None:
