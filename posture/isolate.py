@@ -11,19 +11,23 @@ already sent one as an interim result).
 kept model's HiGHS object) already in memory, nothing to pickle on the way in, and
 works on its own copy. No solve is running in the parent when it forks; small kept
 models do solve in process between forks, which the tests cover with HiGHS threads.
+The fork is ``os.fork`` itself, not a ``multiprocessing.Process``: Dask workers are
+daemonic processes, which ``multiprocessing`` forbids to have children, and a sweep of
+a large study solves there.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
+import os
 import signal
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
-_FORK = multiprocessing.get_context("fork")
 GRACE_S = 5.0  # beyond the wall-clock limit, before a child that did not stop is killed
 
 
@@ -50,7 +54,10 @@ Work = Callable[[Callable[[Any], None]], Any]
 """The child's work: called with an ``interim(value)`` callback, returns the result."""
 
 
-def _entry(conn: Any, work: Work, interrupt: type[BaseException]) -> None:
+def _entry(conn: Any, work: Work, interrupt: type[BaseException]) -> NoReturn:
+    """The child's whole life: run the work, send what became of it, leave at once
+    (``os._exit``: the parent's atexit handlers and buffers are not the child's)."""
+    code = 0
     try:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)  # blocked by the parent to fork
         conn.send(("value", work(lambda value: conn.send(("interim", value)))))
@@ -59,9 +66,30 @@ def _entry(conn: Any, work: Work, interrupt: type[BaseException]) -> None:
     except KeyboardInterrupt:
         conn.send(("interrupted", None))
     except BaseException as exc:  # everything goes back to the parent as text
-        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+        try:
+            conn.send(("error", f"{type(exc).__name__}: {exc}"))
+        except BaseException:
+            code = 1
     finally:
-        conn.close()
+        try:
+            conn.close()
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
+def _exit_code(pid: int, *, wait: bool) -> int | None:
+    """The child's exit code (-N for signal N) once it has ended; None while it runs."""
+    done, status = os.waitpid(pid, 0 if wait else os.WNOHANG)
+    return os.waitstatus_to_exitcode(status) if done else None
+
+
+def _stop(pid: int) -> None:
+    """Kill the child and reap it."""
+    with contextlib.suppress(ProcessLookupError):  # it may have ended meanwhile
+        os.kill(pid, signal.SIGKILL)
+    _exit_code(pid, wait=True)
 
 
 def _describe(code: int | None) -> str:
@@ -88,22 +116,26 @@ def run_in_child(
     """
     sys.stdout.flush()  # the child must not write the parent's buffered output again
     sys.stderr.flush()
-    receive, send = _FORK.Pipe(duplex=False)
-    child = _FORK.Process(target=_entry, args=(send, work, interrupt), daemon=True)
+    receive, send = multiprocessing.Pipe(duplex=False)
     started = time.perf_counter()
     # Ctrl-C or SIGTERM during the fork itself would surface inside the at-fork hooks
     # of other libraries (logging prints "Exception ignored ..."): hold them until the
     # child exists, then let them through where they are handled below.
     signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
     try:
-        child.start()
+        pid = os.fork()
     except BaseException:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)
-        raise
-    finally:
         send.close()
+        receive.close()
+        raise
+    if pid == 0:
+        receive.close()
+        _entry(send, work, interrupt)
+    send.close()
     deadline = started + limit_s + max(GRACE_S, 0.1 * limit_s)
     interim = None
+    reaped = False
     try:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)
         while True:
@@ -111,27 +143,32 @@ def run_in_child(
                 try:
                     kind, payload = receive.recv()
                 except EOFError:  # died while sending
-                    child.join()
-                    return ChildOutcome(crashed=_describe(child.exitcode), interim=interim)
+                    code = _exit_code(pid, wait=True)
+                    reaped = True
+                    return ChildOutcome(crashed=_describe(code), interim=interim)
                 if kind == "interim":
                     interim = payload
                     continue
-                child.join()
+                _exit_code(pid, wait=True)
+                reaped = True
                 if kind == "value":
                     return ChildOutcome(value=payload)
                 if kind == "interrupted":
                     return ChildOutcome(interrupted=True)
                 return ChildOutcome(error=str(payload))
-            if not child.is_alive():
-                child.join()
-                return ChildOutcome(crashed=_describe(child.exitcode), interim=interim)
+            code = _exit_code(pid, wait=False)
+            if code is not None:
+                reaped = True
+                return ChildOutcome(crashed=_describe(code), interim=interim)
             if time.perf_counter() > deadline:
-                child.kill()
-                child.join()
+                _stop(pid)
+                reaped = True
                 return ChildOutcome(killed_after=time.perf_counter() - started, interim=interim)
     except KeyboardInterrupt:
-        child.kill()
-        child.join()
+        _stop(pid)
+        reaped = True
         raise ChildInterrupted("interrupted during the solve") from None
     finally:
+        if not reaped:  # any other way out (SystemExit, an error here) kills it too
+            _stop(pid)
         receive.close()

@@ -135,6 +135,49 @@ def test_a_large_kept_model_that_hangs_is_killed_and_keeps_its_plan(
     assert str(kept.h.getModelStatus()).endswith("kNotset")  # the child solved, not us
 
 
+def _solve_in_a_daemon(conn: Any) -> None:
+    """In a daemonic process, as a Dask worker is: a single solve and a large kept
+    model's solve, both of which fork."""
+    try:
+        compiled = _compiled()
+        single = solve_compiled(compiled, SolverOptions())
+        kept = KeptModel(compiled, SolverOptions())
+        kept.solves_in_child = True
+        conn.send((single.status.value, single.objective, kept.solve().objective))
+    except BaseException as exc:
+        conn.send(f"{type(exc).__name__}: {exc}")
+
+
+def test_solves_fork_from_a_daemonic_process() -> None:
+    """Dask workers are daemonic, and multiprocessing refuses them children
+    ("daemonic processes are not allowed to have children"): the solve's child is
+    made with os.fork, so a sweep of a large study on Dask still solves."""
+    import multiprocessing
+
+    expected = solve_compiled(_compiled(), SolverOptions())
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    daemon = context.Process(target=_solve_in_a_daemon, args=(send,), daemon=True)
+    daemon.start()
+    assert receive.poll(60.0), "the daemonic process sent nothing"
+    answer = receive.recv()
+    daemon.join(10.0)
+    assert answer == ("optimal", expected.objective, expected.objective), answer
+
+
+def test_a_kept_model_forks_after_solving_here_with_threads() -> None:
+    """HiGHS's worker threads from an in-process solve do not follow a fork; the
+    child's solve must not wait for them."""
+    compiled = _compiled()
+    options = SolverOptions(threads=2, time_limit_s=30.0)
+    here = KeptModel(compiled, options)
+    in_process = here.solve()
+    here.solves_in_child = True
+    for _ in range(2):
+        forked = here.solve()
+        assert forked.status is in_process.status and forked.objective == in_process.objective
+
+
 def test_cli_exit_7_when_the_solver_crashes(tmp_path: Path) -> None:
     hooks = tmp_path / "hooks"
     hooks.mkdir()
