@@ -631,10 +631,10 @@ class KeptModel:
         self.handoff_seconds = time.perf_counter() - t0
         self.n_cols, self.n_rows = len(compiled.columns), len(compiled.rows)
         # Large models solve in a forked child, killed past the wall-clock limit as a
-        # single solve is: their root cut rounds run for tens of seconds without
-        # polling the interrupt (L, 60 s limit: stopped at 29.7 s of the full MIP,
-        # returned at 44.8 s). Small ones stay here, where a re-solve takes
-        # milliseconds and the fork would cost more than the solve.
+        # single solve is: HiGHS's root analytic centre and central rounding run for
+        # tens of seconds without polling the interrupt (L, 60 s limit: cancelled at
+        # 29.7 s of the full MIP, returned at 44.8 s). Small ones stay here, where a
+        # re-solve takes milliseconds and the fork would cost more than the solve.
         self.solves_in_child = _large(compiled)
         self._parameter_rows: list[tuple[int, np.ndarray, np.ndarray]] | None = None
         self.added_cols = 0

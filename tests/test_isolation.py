@@ -107,7 +107,7 @@ def test_a_large_kept_model_that_hangs_is_killed_and_keeps_its_plan(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """RELIABILITY: large kept models (sweeps, frontiers, alternatives) solve in a
-    child too, killed past the limit (L: HiGHS's root cut rounds went 15 s past a
+    child too, killed past the limit (L: HiGHS's root heuristics went 15 s past a
     cancel). The plan covers the added column; the kept model solves on afterwards."""
     compiled = _compiled()
     options = SolverOptions(time_limit_s=0.5)
