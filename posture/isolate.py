@@ -54,11 +54,12 @@ Work = Callable[[Callable[[Any], None]], Any]
 """The child's work: called with an ``interim(value)`` callback, returns the result."""
 
 
-def _entry(conn: Any, work: Work, interrupt: type[BaseException]) -> NoReturn:
+def _entry(conn: Any, unused_end: Any, work: Work, interrupt: type[BaseException]) -> NoReturn:
     """The child's whole life: run the work, send what became of it, leave at once
     (``os._exit``: the parent's atexit handlers and buffers are not the child's)."""
     code = 0
     try:
+        unused_end.close()  # the parent's reading end
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)  # blocked by the parent to fork
         conn.send(("value", work(lambda value: conn.send(("interim", value)))))
     except interrupt:
@@ -79,17 +80,55 @@ def _entry(conn: Any, work: Work, interrupt: type[BaseException]) -> NoReturn:
             os._exit(code)
 
 
-def _exit_code(pid: int, *, wait: bool) -> int | None:
-    """The child's exit code (-N for signal N) once it has ended; None while it runs."""
-    done, status = os.waitpid(pid, 0 if wait else os.WNOHANG)
-    return os.waitstatus_to_exitcode(status) if done else None
+def _receive(conn: Any) -> tuple[str, Any] | None:
+    """The child's next message; None when it died before or while sending (a
+    truncated message raises OSError, not EOFError)."""
+    try:
+        kind, payload = conn.recv()
+    except (EOFError, OSError):
+        return None
+    return str(kind), payload
 
 
-def _stop(pid: int) -> None:
-    """Kill the child and reap it."""
-    with contextlib.suppress(ProcessLookupError):  # it may have ended meanwhile
-        os.kill(pid, signal.SIGKILL)
-    _exit_code(pid, wait=True)
+def _final(kind: str, payload: Any) -> ChildOutcome:
+    """The outcome a last message (anything but "interim") stands for."""
+    if kind == "value":
+        return ChildOutcome(value=payload)
+    if kind == "interrupted":
+        return ChildOutcome(interrupted=True)
+    return ChildOutcome(error=str(payload))
+
+
+class _Child:
+    """A forked child's pid, reaped at most once."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.exit_code: int | None = None  # set once reaped
+
+    def poll(self, wait_s: float = 0.0) -> int | None:
+        """The exit code once the child has ended (waiting up to ``wait_s``), else None."""
+        deadline = time.perf_counter() + wait_s
+        while self.exit_code is None:
+            try:
+                done, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:  # reaped already, between our bookkeeping steps
+                self.exit_code = 0
+                break
+            if done:
+                self.exit_code = os.waitstatus_to_exitcode(status)
+            elif time.perf_counter() >= deadline:
+                break
+            else:
+                time.sleep(0.01)
+        return self.exit_code
+
+    def stop(self) -> None:
+        """Kill the child (unless it has ended) and reap it."""
+        if self.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+            self.poll(wait_s=60.0)
 
 
 def _describe(code: int | None) -> str:
@@ -130,45 +169,41 @@ def run_in_child(
         receive.close()
         raise
     if pid == 0:
-        receive.close()
-        _entry(send, work, interrupt)
+        _entry(send, receive, work, interrupt)
+    child = _Child(pid)
     send.close()
     deadline = started + limit_s + max(GRACE_S, 0.1 * limit_s)
     interim = None
-    reaped = False
     try:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)
         while True:
             if receive.poll(0.05):
-                try:
-                    kind, payload = receive.recv()
-                except EOFError:  # died while sending
-                    code = _exit_code(pid, wait=True)
-                    reaped = True
-                    return ChildOutcome(crashed=_describe(code), interim=interim)
-                if kind == "interim":
-                    interim = payload
+                message = _receive(receive)
+                if message is None:  # died while sending
+                    child.poll(GRACE_S)
+                    child.stop()
+                    return ChildOutcome(crashed=_describe(child.exit_code), interim=interim)
+                if message[0] == "interim":
+                    interim = message[1]
                     continue
-                _exit_code(pid, wait=True)
-                reaped = True
-                if kind == "value":
-                    return ChildOutcome(value=payload)
-                if kind == "interrupted":
-                    return ChildOutcome(interrupted=True)
-                return ChildOutcome(error=str(payload))
-            code = _exit_code(pid, wait=False)
+                # a child that cannot even exit (a lock held at fork) is not waited for
+                if child.poll(GRACE_S) is None:
+                    child.stop()
+                return _final(*message)
+            code = child.poll()
             if code is not None:
-                reaped = True
+                # it may have sent its answer between our poll and its exit
+                while receive.poll(0) and (message := _receive(receive)) is not None:
+                    if message[0] != "interim":
+                        return _final(*message)
+                    interim = message[1]
                 return ChildOutcome(crashed=_describe(code), interim=interim)
             if time.perf_counter() > deadline:
-                _stop(pid)
-                reaped = True
+                child.stop()
                 return ChildOutcome(killed_after=time.perf_counter() - started, interim=interim)
     except KeyboardInterrupt:
-        _stop(pid)
-        reaped = True
+        child.stop()
         raise ChildInterrupted("interrupted during the solve") from None
     finally:
-        if not reaped:  # any other way out (SystemExit, an error here) kills it too
-            _stop(pid)
+        child.stop()  # any other way out (SystemExit, an error here) kills it too
         receive.close()

@@ -178,6 +178,58 @@ def test_a_kept_model_forks_after_solving_here_with_threads() -> None:
         assert forked.status is in_process.status and forked.objective == in_process.objective
 
 
+def test_an_answer_sent_just_before_the_child_exits_is_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The parent's poll of the pipe times out, then the child sends and exits before
+    the parent looks at its exit status: the answer is in the pipe, not a crash."""
+    import posture.isolate
+
+    look = posture.isolate._Child.poll
+
+    def slow_look(self: Any, wait_s: float = 0.0) -> int | None:
+        if wait_s == 0.0:
+            time.sleep(0.5)  # the child answers and exits meanwhile
+        return look(self, wait_s)
+
+    monkeypatch.setattr(posture.isolate._Child, "poll", slow_look)
+    outcome = posture.isolate.run_in_child(lambda interim: (time.sleep(0.2), 42)[1], 10.0)
+    assert outcome.value == 42 and outcome.crashed is None
+
+
+def test_a_message_cut_short_is_a_death_not_an_error() -> None:
+    """A child killed while sending leaves a truncated message: recv raises OSError
+    ("got end of file during message"), which must read as the child's death."""
+    import multiprocessing
+    import struct
+
+    import posture.isolate
+
+    receive, send = multiprocessing.Pipe(duplex=False)
+    os.write(send.fileno(), struct.pack("!i", 1000) + b"0123456789")  # 10 of 1,000 bytes
+    send.close()
+    assert posture.isolate._receive(receive) is None
+
+
+def test_a_child_is_reaped_once_however_often_it_is_stopped() -> None:
+    import posture.isolate
+
+    pid = os.fork()
+    if pid == 0:
+        os._exit(3)
+    child = posture.isolate._Child(pid)
+    assert child.poll(10.0) == 3
+    child.stop()  # ended and reaped: neither killed nor waited for again
+    assert child.exit_code == 3
+    other = os.fork()
+    if other == 0:
+        os._exit(0)
+    os.waitpid(other, 0)  # reaped behind its back
+    stranger = posture.isolate._Child(other)
+    stranger.stop()
+    assert stranger.exit_code is not None
+
+
 def test_cli_exit_7_when_the_solver_crashes(tmp_path: Path) -> None:
     hooks = tmp_path / "hooks"
     hooks.mkdir()
