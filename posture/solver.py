@@ -8,6 +8,7 @@ Solution vectors are returned only for an accepted status, never stale values.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import sys
@@ -612,6 +613,17 @@ def criterion_vectors(compiled: CompiledModel) -> dict[str, tuple[np.ndarray, fl
     return {str(name): _linear(compiled, criterion[name].expr, position) for name in criterion}
 
 
+@dataclass(frozen=True)
+class _ParameterRow:
+    """A row whose body holds mutable parameters, as they stand now."""
+
+    index: int  # the row's position
+    entries: np.ndarray  # positions of its entries in the column-wise matrix
+    columns: np.ndarray  # their columns
+    values: np.ndarray  # their coefficients now
+    constant: float  # the body's constant now, moved to the row's bounds
+
+
 class KeptModel:
     """One HiGHS model kept between solves, changed in place.
 
@@ -639,11 +651,16 @@ class KeptModel:
         self._parameter_rows: list[tuple[int, np.ndarray, np.ndarray]] | None = None
         self.added_cols = 0
         self.added_rows = 0
-        # In-place updates read bounds straight from the Pyomo components; that is exact
-        # only while no row body carries a constant. Checked once, against the compiler.
-        numbers = self._numbers()
-        lp = compiled.lp
-        self.refreshable = all(
+
+    @functools.cached_property
+    def refreshable(self) -> bool:
+        """Whether :meth:`refresh` reproduces what the compiler made of the model as it
+        stands: bounds, right-hand sides net of the constants that parameters put in row
+        bodies, costs and offset. Checked once, when a re-solve in place is first asked
+        for (it walks every row: 0.7 s at benchmark L)."""
+        numbers = self._numbers(self._parameter_row_values())
+        lp = self.compiled.lp
+        return all(
             np.array_equal(new, np.asarray(old, dtype=float))
             for new, old in zip(
                 numbers[:5],
@@ -652,7 +669,9 @@ class KeptModel:
             )
         ) and math.isclose(numbers[5], float(lp.offset_), abs_tol=1e-9)
 
-    def _numbers(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
+    def _numbers(
+        self, parameter_rows: list[_ParameterRow]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
         inf = highspy.kHighsInf
         cols = self.compiled.columns
         col_lower = np.array([v.lb if v.lb is not None else -inf for v in cols], dtype=float)
@@ -664,6 +683,9 @@ class KeptModel:
             rhs = con.ub if kind == 1 else con.lb
             row_lower[i] = -inf if kind == 1 else rhs
             row_upper[i] = inf if kind == -1 else rhs
+        for row in parameter_rows:  # e.g. turbulence of units held at home: weight x held
+            row_lower[row.index] -= row.constant  # an infinite bound stays infinite
+            row_upper[row.index] -= row.constant
         objective = next(self.compiled.model.component_data_objects(pyo.Objective, active=True))
         cost, offset = _linear(self.compiled, objective.expr, self._position)
         return col_lower, col_upper, row_lower, row_upper, cost, offset
@@ -672,7 +694,8 @@ class KeptModel:
         """Push the model's current parameter values to HiGHS (same structure assumed)."""
         if not self.refreshable:
             raise RuntimeError("this model cannot be updated in place; rebuild it")
-        col_lower, col_upper, row_lower, row_upper, cost, offset = self._numbers()
+        parameter_rows = self._parameter_row_values()
+        col_lower, col_upper, row_lower, row_upper, cost, offset = self._numbers(parameter_rows)
         n, m = self.n_cols, self.n_rows
         cols, rows = np.arange(n, dtype=np.int32), np.arange(m, dtype=np.int32)
         if n:
@@ -684,37 +707,26 @@ class KeptModel:
         lp = self.compiled.lp  # kept in step: extraction reads row bounds from it
         lp.col_lower_, lp.col_upper_, lp.col_cost_ = col_lower, col_upper, cost
         lp.row_lower_, lp.row_upper_, lp.offset_ = row_lower, row_upper, offset
-        self._refresh_parameter_rows()
+        self._set_parameter_coefficients(parameter_rows)
 
-    def _refresh_parameter_rows(self) -> None:
+    def _set_parameter_coefficients(self, parameter_rows: list[_ParameterRow]) -> None:
         """New coefficients for the rows whose coefficients are parameters (costs in
         ``budget``, turbulence weights in ``turbulence_cap``), in HiGHS and in the
         compiled matrix (the LP behind marginal values and MPS export reads it)."""
-        rows = self._rows_with_parameter_coefficients()
-        if not rows:
+        if not parameter_rows:
             return
         matrix = self.compiled.lp.a_matrix_
         values = np.asarray(matrix.value_, dtype=float)
-        for row, entries, columns in rows:
-            vector, constant = _linear(
-                self.compiled, self.compiled.rows[row].constraint.body, self._position
-            )
-            nonzero = np.flatnonzero(vector)
-            if constant != 0.0 or not np.array_equal(nonzero, np.sort(columns)):
-                # structure_key keeps zero/positive patterns equal; a miss is a bug
-                raise RuntimeError(
-                    f"row {self.compiled.rows[row].constraint.name} changed shape; rebuild"
-                )
-            new = vector[columns]
-            for k in np.flatnonzero(values[entries] != new):
-                self.h.changeCoeff(row, int(columns[k]), float(new[k]))
-            values[entries] = new
+        for row in parameter_rows:
+            for k in np.flatnonzero(values[row.entries] != row.values):
+                self.h.changeCoeff(row.index, int(row.columns[k]), float(row.values[k]))
+            values[row.entries] = row.values
         matrix.value_ = values
 
-    def _rows_with_parameter_coefficients(self) -> list[tuple[int, np.ndarray, np.ndarray]]:
-        """Each row whose body holds a mutable parameter, with the positions of its
-        entries in the column-wise matrix and their columns (found on first use: at
-        benchmark L the walk over every row takes 0.7 s)."""
+    def _parameter_row_values(self) -> list[_ParameterRow]:
+        """The current coefficients and constant of every row whose body holds a
+        mutable parameter. Which rows those are, and where their entries sit in the
+        column-wise matrix, is found on first use (at benchmark L: 0.7 s)."""
         if self._parameter_rows is None:
             from pyomo.core.expr.visitor import identify_mutable_parameters
 
@@ -726,7 +738,16 @@ class KeptModel:
                 if next(identify_mutable_parameters(row.constraint.body), None) is not None:
                     entries = np.flatnonzero(index == i)
                     self._parameter_rows.append((i, entries, column_of[entries]))
-        return self._parameter_rows
+        found = []
+        for i, entries, columns in self._parameter_rows:
+            body = self.compiled.rows[i].constraint.body
+            vector, constant = _linear(self.compiled, body, self._position)
+            if not np.array_equal(np.flatnonzero(vector), np.sort(columns)):
+                # structure_key keeps zero/positive patterns equal; a miss is a bug
+                name = self.compiled.rows[i].constraint.name
+                raise RuntimeError(f"row {name} changed shape; rebuild")
+            found.append(_ParameterRow(i, entries, columns, vector[columns], constant))
+        return found
 
     def set_objective(self, cost: np.ndarray, offset: float = 0.0) -> None:
         """Replace the objective (minimised) over the model's own and added columns."""

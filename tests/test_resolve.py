@@ -225,7 +225,9 @@ def test_large_kept_models_solve_in_a_child(
 def _limited_study(move_cost: float, turbulence_weight: float, limit: str) -> dict[str, Any]:
     """Two units at a reserve origin, each 0.75 of the one capability (target 1.75);
     moving them is limited by a budget of 1.5 (``limit="budget"``), by a turbulence cap
-    of 1.5 (``"persistence"``) or not at all (``"none"``)."""
+    of 1.5 (``"persistence"``) or not at all (``"none"``). With ``"persistence_home"``
+    the origin defends a second theatre today, so turbulence counts the units that do
+    not stay there: the cap's row holds the constant weight x 2 units held."""
     note = "Hand-made test study (estimate)."
     study: dict[str, Any] = {
         "study": {"name": "limit rows"},
@@ -253,12 +255,15 @@ def _limited_study(move_cost: float, turbulence_weight: float, limit: str) -> di
     }
     if limit == "budget":
         study["budget"] = {"limit_musd": 1.5, "source": note}
-    if limit == "persistence":
+    if limit in ("persistence", "persistence_home"):
         study["persistence"] = {"max_turbulence": 1.5, "source": note}
+    if limit == "persistence_home":
+        study["theatres"]["t1"] = {"name": "T1", "priority": 1.0, "source": note}
+        study["origins"]["o0"]["theatre"] = "t1"
     return study
 
 
-@pytest.mark.parametrize("limit", ["budget", "persistence", "none"])
+@pytest.mark.parametrize("limit", ["budget", "persistence", "persistence_home", "none"])
 def test_a_coefficient_of_a_limit_row_changes_in_place(limit: str, tmp_path: Path) -> None:
     """Move costs are coefficients of the budget row and turbulence weights of the
     turbulence cap; refresh() updates them there as well as in the objective.
@@ -280,9 +285,11 @@ def test_a_coefficient_of_a_limit_row_changes_in_place(limit: str, tmp_path: Pat
         row = second.compiled.lp.row_names_.index(
             "budget" if limit == "budget" else "turbulence_cap"
         )
+        held = 2 * 0.75 if limit == "persistence_home" else 0.0  # weight x units held
+        assert second.compiled.lp.row_upper_[row] == pytest.approx(1.5 - held)
         matrix = second.compiled.lp.a_matrix_
         entries = np.asarray(matrix.index_) == row
-        assert sorted(set(np.asarray(matrix.value_)[entries])) == [0.75]
+        assert sorted(set(np.abs(np.asarray(matrix.value_)[entries]))) == [0.75]
     # and back again, in place
     again = resolver.solve(_data(_limited_study(1.5, 1.5, limit), tmp_path))
     assert again.in_place and _same(again.result.objective, first.result.objective)
