@@ -1,7 +1,8 @@
 """Sweep throughput: rebuild vs re-solve in place, and 1 vs 2 workers (local and Dask).
 
     cd /work/main && PYTHONPATH=. python benchmarks/sweep.py [--points 100] [--study S.yaml]
-        [--scenario middle_east_war] [--param path=values ...] [--no-dask] [--out FILE.md]
+        [--scenario middle_east_war] [--param path=values ...] [--set path=value ...]
+        [--no-dask] [--out FILE.md]
 
 Everything is measured side by side in one run on the same validated points: the
 same grid solved sequentially with a rebuild per point, sequentially re-solving in
@@ -30,13 +31,13 @@ DEFAULT_AXES = (
 
 
 def _points(
-    study: Path, scenario: str | None, axes: list[str], count: int
+    study: Path, scenario: str | None, sets: list[str], axes: list[str], count: int
 ) -> tuple[Any, list[Any]]:
     from posture.loader import read_study_files
     from posture.sweep import grid_points, parse_axis, plan_points
 
     grid = grid_points([parse_axis(a, k) for k, a in enumerate(axes, 1)])[:count]
-    return plan_points(read_study_files(study), scenario, [], grid)
+    return plan_points(read_study_files(study), scenario, sets, grid)
 
 
 def _measure(label: str, run: Any) -> dict[str, Any]:
@@ -83,6 +84,7 @@ def main() -> None:
     parser.add_argument("--study", type=Path, default=ROOT / "inputs" / "study.yaml")
     parser.add_argument("--scenario", default="middle_east_war")
     parser.add_argument("--param", action="append", default=None)
+    parser.add_argument("--set", action="append", default=[], help="override, path=value")
     parser.add_argument("--points", type=int, default=100)
     parser.add_argument("--no-dask", action="store_true")
     parser.add_argument("--out", type=Path)
@@ -91,7 +93,7 @@ def main() -> None:
     from posture.sweep import run_sweep
 
     resolved, points = _points(
-        args.study, args.scenario, args.param or list(DEFAULT_AXES), args.points
+        args.study, args.scenario, args.set, args.param or list(DEFAULT_AXES), args.points
     )
     options = resolved.study.solver
     run_sweep(points[:3], options)  # warm imports and caches once for every variant
@@ -112,7 +114,8 @@ def main() -> None:
         )
         row["same"] = "yes" if same else "NO"
     lines = [
-        f"Sweep benchmark: {args.study.name} scenario {args.scenario}, {len(points)} points "
+        f"Sweep benchmark: {args.study.name} scenario {args.scenario}"
+        f"{''.join(f', --set {x}' for x in args.set)}, {len(points)} points "
         f"(point 0 + {len(points) - 1} grid points); {platform.python_version()}, "
         f"{os.cpu_count()} CPUs",
         "",
