@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import math
 import random
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -160,23 +161,32 @@ SEARCH = SolverOptions(mip_rel_gap=0.0, neighbourhood_search="on")
 SEARCH_TALLY = {"searched": 0, "started": 0}
 
 
-@pytest.mark.parametrize("seed", range(20))
-def test_kept_models_run_the_search_before_every_solve(seed: int, tmp_path: Path) -> None:
-    """Large kept models (here forced on) search before HiGHS as a single solve does,
-    also when the previous plan is offered (HiGHS gets the better of the two); neither
-    changes the optimum."""
-    rng = random.Random(9100 + seed)
+def _solved_variants(
+    seed: int, resolver: Resolver, rounds: int, tmp_path: Path
+) -> Iterator[tuple[Any, dict[str, Any]]]:
+    """A random study, then perturbations of its numbers (in-place changes), each
+    solved by ``resolver``; variants that do not validate, or are decided before
+    building (a rule no posture can meet), are skipped."""
+    rng = random.Random(seed)
     study = random_study(rng)
-    resolver = Resolver(SEARCH)
-    for round_ in range(4):
+    for round_ in range(rounds):
         variant = study if round_ == 0 else _perturb(copy.deepcopy(study), rng, cross=False)
         try:
             data = _data(variant, tmp_path)
         except InputError:
             continue
         solved = resolver.solve(data)
-        if solved.compiled is None:  # decided before building: a rule no posture can meet
-            continue
+        if solved.compiled is not None:
+            yield solved, variant
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_kept_models_run_the_search_before_every_solve(seed: int, tmp_path: Path) -> None:
+    """Large kept models (here forced on) search before HiGHS as a single solve does,
+    also when the previous plan is offered (HiGHS gets the better of the two); neither
+    changes the optimum."""
+    resolver = Resolver(SEARCH)
+    for solved, variant in _solved_variants(9100 + seed, resolver, 4, tmp_path):
         searched = solved.result.neighbourhood is not None
         assert searched == solved.compiled.is_mip
         assert ("neighbourhood" in solved.result.seconds) == searched
@@ -202,18 +212,8 @@ def test_large_kept_models_solve_in_a_child(
     import posture.solver
 
     monkeypatch.setattr(posture.solver, "LARGE_MODEL_INTEGERS", 0)
-    rng = random.Random(9300 + seed)
-    study = random_study(rng)
     resolver = Resolver(OPTIONS)
-    for round_ in range(3):
-        variant = study if round_ == 0 else _perturb(copy.deepcopy(study), rng, cross=False)
-        try:
-            data = _data(variant, tmp_path)
-        except InputError:
-            continue
-        solved = resolver.solve(data)
-        if solved.compiled is None:
-            continue
+    for solved, variant in _solved_variants(9300 + seed, resolver, 3, tmp_path):
         assert resolver.kept is not None
         assert resolver.kept.solves_in_child == solved.compiled.is_mip
         if solved.compiled.is_mip:
