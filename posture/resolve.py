@@ -10,7 +10,10 @@ An in-place re-solve also offers HiGHS the previous variant's plan as its first
 incumbent: neighbouring variants mostly share a near-optimal plan, and a good
 incumbent from the start lets HiGHS prune at the root instead of searching for one
 (on the default study's sweep, 41 ms per solve on average instead of 83 ms; see
-benchmarks/README.md). The optimum HiGHS proves is the same either way.
+benchmarks/README.md). The optimum HiGHS proves is the same either way. When the
+variant only makes the previous one harder and the previous plan still meets it,
+the kept model may answer with that plan without running HiGHS, having proven it
+optimal within the gap (``posture/reuse.py``; ``SolveResult.reused``).
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ import pyomo.environ as pyo
 from pyomo.repn import generate_standard_repn
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
+from posture.reuse import LpNumbers, PreviousSolve, carried_bound
 from posture.schema import SolverOptions
 from posture.sparse_matrix import numpy_matrices
 
@@ -70,6 +71,7 @@ class SolveResult:
     highs_version: str = ""
     extra_values: np.ndarray | None = None  # columns added to a KeptModel, in order
     neighbourhood: Any = None  # NeighbourhoodStart, when the LP-guided search ran
+    reused: bool = False  # the previous plan, proven optimal without a solve (posture/reuse.py)
 
 
 def _new_highs() -> Any:
@@ -624,6 +626,10 @@ class _ParameterRow:
     constant: float  # the body's constant now, moved to the row's bounds
 
 
+REUSED = "optimal: the previous plan, proven without a re-solve"
+"""HiGHS status text of a solve :meth:`KeptModel.solve` answered from the previous plan."""
+
+
 class KeptModel:
     """One HiGHS model kept between solves, changed in place.
 
@@ -651,6 +657,20 @@ class KeptModel:
         self._parameter_rows: list[tuple[int, np.ndarray, np.ndarray]] | None = None
         self.added_cols = 0
         self.added_rows = 0
+        lp = compiled.lp
+        self._now = LpNumbers(
+            np.array(lp.col_lower_, dtype=float),
+            np.array(lp.col_upper_, dtype=float),
+            np.array(lp.row_lower_, dtype=float),
+            np.array(lp.row_upper_, dtype=float),
+            np.array(lp.col_cost_, dtype=float),
+            float(lp.offset_),
+        )
+        # False once a trade-off method changes HiGHS's copy behind ``_now``'s back;
+        # a refresh sets every number again
+        self._in_step = True
+        self._previous: PreviousSolve | None = None  # the last solve's numbers, plan, bound
+        self.reuses = 0
 
     @functools.cached_property
     def refreshable(self) -> bool:
@@ -707,21 +727,28 @@ class KeptModel:
         lp = self.compiled.lp  # kept in step: extraction reads row bounds from it
         lp.col_lower_, lp.col_upper_, lp.col_cost_ = col_lower, col_upper, cost
         lp.row_lower_, lp.row_upper_, lp.offset_ = row_lower, row_upper, offset
-        self._set_parameter_coefficients(parameter_rows)
+        self._now = LpNumbers(col_lower, col_upper, row_lower, row_upper, cost, offset)
+        self._in_step = True
+        if self._set_parameter_coefficients(parameter_rows):
+            self._previous = None  # its plan's row activities no longer hold
 
-    def _set_parameter_coefficients(self, parameter_rows: list[_ParameterRow]) -> None:
+    def _set_parameter_coefficients(self, parameter_rows: list[_ParameterRow]) -> bool:
         """New coefficients for the rows whose coefficients are parameters (costs in
         ``budget``, turbulence weights in ``turbulence_cap``), in HiGHS and in the
-        compiled matrix (the LP behind marginal values and MPS export reads it)."""
+        compiled matrix (the LP behind marginal values and MPS export reads it).
+        Returns whether any coefficient changed."""
         if not parameter_rows:
-            return
+            return False
         matrix = self.compiled.lp.a_matrix_
         values = np.asarray(matrix.value_, dtype=float)
+        changed = False
         for row in parameter_rows:
             for k in np.flatnonzero(values[row.entries] != row.values):
                 self.h.changeCoeff(row.index, int(row.columns[k]), float(row.values[k]))
+                changed = True
             values[row.entries] = row.values
         matrix.value_ = values
+        return changed
 
     def _parameter_row_values(self) -> list[_ParameterRow]:
         """The current coefficients and constant of every row whose body holds a
@@ -751,6 +778,7 @@ class KeptModel:
 
     def set_objective(self, cost: np.ndarray, offset: float = 0.0) -> None:
         """Replace the objective (minimised) over the model's own and added columns."""
+        self._in_step = False
         n = self.n_cols + self.added_cols
         full = np.zeros(n)
         full[: len(cost)] = cost
@@ -761,6 +789,7 @@ class KeptModel:
         self, lower: np.ndarray, upper: np.ndarray, *, integer: bool, names: list[str]
     ) -> np.ndarray:
         """Add columns (zero cost, in no row yet); returns their positions."""
+        self._in_step = False
         k = len(names)
         start = self.n_cols + self.added_cols
         self.h.addCols(
@@ -785,6 +814,7 @@ class KeptModel:
         self, columns: np.ndarray, values: np.ndarray, lower: float, upper: float, name: str
     ) -> int:
         """Add one row ``lower <= values . x[columns] <= upper``; returns its position."""
+        self._in_step = False
         keep = values != 0
         idx, val = np.asarray(columns, np.int32)[keep], np.asarray(values, float)[keep]
         self.h.addRow(lower, upper, len(idx), idx, val)
@@ -794,9 +824,11 @@ class KeptModel:
         return row
 
     def set_row_bounds(self, row: int, lower: float, upper: float) -> None:
+        self._in_step = False
         self.h.changeRowBounds(row, lower, upper)
 
     def set_col_bounds(self, columns: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        self._in_step = False
         self.h.changeColsBounds(len(columns), np.asarray(columns, np.int32), lower, upper)
 
     def solve(
@@ -817,6 +849,11 @@ class KeptModel:
                 f"start has {len(start)} values; the model has "
                 f"{self.n_cols + self.added_cols} columns"
             )
+        own = self._in_step and self.added_cols == self.added_rows == 0
+        if own:
+            reused = self._reuse(options)
+            if reused is not None:
+                return reused
         self.h.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
         if self.solves_in_child:
             # the child solves its copy of the model: this one never sees a cancel
@@ -838,7 +875,35 @@ class KeptModel:
             result.extra_values = result.col_values[self.n_cols :]
             result.col_values = result.col_values[: self.n_cols]
             result.row_values = result.row_values[: self.n_rows]
+            if own and result.bound is not None:
+                self._previous = PreviousSolve(
+                    self._now, result.col_values, result.row_values, result.bound
+                )
         return result
+
+    def _reuse(self, options: SolverOptions) -> SolveResult | None:
+        """A solved plan as this solve's answer, when ``posture/reuse.py`` proves it
+        optimal within the user's gap in the model as it stands now."""
+        began = time.perf_counter()
+        previous = self._previous
+        carried = None if previous is None else carried_bound(previous, self._now)
+        if previous is None or carried is None or _gap(*carried) > options.mip_rel_gap:
+            return None
+        objective, bound = carried
+        self._previous = PreviousSolve(self._now, previous.plan, previous.activity, bound)
+        self.reuses += 1
+        return SolveResult(
+            SolveStatus.OPTIMAL,
+            REUSED,
+            objective=_snap(objective),
+            bound=_snap(bound),
+            gap=_gap(objective, bound),
+            col_values=previous.plan.copy(),
+            row_values=previous.activity.copy(),
+            seconds={"handoff": 0.0, "solve": time.perf_counter() - began},
+            highs_version=highs_version(),
+            reused=True,
+        )
 
     def lp_duals(self, fix_at: np.ndarray | None) -> tuple[np.ndarray, float] | None:
         """Row duals of an LP made from the compiled model, and its objective.

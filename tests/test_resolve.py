@@ -27,7 +27,7 @@ from posture.errors import InputError
 from posture.model import build_model
 from posture.resolve import Resolver
 from posture.schema import SolverOptions
-from posture.solver import KeptModel, _plan_objective, compile_model
+from posture.solver import KeptModel, _plan_objective, compile_model, criterion_vectors
 
 OPTIONS = SolverOptions(mip_rel_gap=0.0)
 SEEDS = range(60)
@@ -188,7 +188,8 @@ def test_kept_models_run_the_search_before_every_solve(seed: int, tmp_path: Path
     resolver = Resolver(SEARCH)
     for solved, variant in _solved_variants(9100 + seed, resolver, 4, tmp_path):
         searched = solved.result.neighbourhood is not None
-        assert searched == solved.compiled.is_mip
+        # a plan proven optimal without a solve (posture/reuse.py) needs no search
+        assert searched == (solved.compiled.is_mip and not solved.result.reused)
         assert ("neighbourhood" in solved.result.seconds) == searched
         SEARCH_TALLY["searched"] += searched
         SEARCH_TALLY["started"] += solved.started
@@ -220,6 +221,92 @@ def test_large_kept_models_solve_in_a_child(
             assert solved.result.neighbourhood is not None  # large: the search ran too
             assert str(resolver.kept.h.getModelStatus()).endswith("kNotset")
         _assert_enumeration_agrees(solved, variant)
+
+
+LOOSER_WHEN_LARGER = {"available", "limit_musd", "cap"}
+"""Of the numbers ``_perturb`` may change, those a smaller value makes harder to meet;
+raising any of the others (floors, targets, weights, prices) can only cost more.
+Inventories are left alone: they are also today's posture, which turbulence and
+replacement baselines are measured from, so fewer units can cost less."""
+REUSE_TALLY = {"reused": 0, "solved": 0}
+
+
+def _tighten(node: Any, rng: random.Random, parent: str = "") -> Any:
+    """A harder variant: some numbers move the way that can only raise the optimum
+    (zero stays zero, so the structure and the in-place path are kept)."""
+    if isinstance(node, dict):
+        return {k: _tighten(v, rng, k) for k, v in node.items()}
+    numeric = isinstance(node, int | float) and not isinstance(node, bool)
+    if not numeric or parent not in NUMBER_KEYS or not node or rng.random() < 0.85:
+        return node
+    down = parent in LOOSER_WHEN_LARGER
+    if isinstance(node, int):
+        return max(1, node - 1) if down else node + 1
+    return round(node * (0.75 if down else 1.25), 4)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_harder_variants_reuse_proven_plans(seed: int, tmp_path: Path) -> None:
+    """Chains of ever harder variants, re-solved in place: a plan proven optimal from
+    the previous one without a solve (posture/reuse.py) must be what enumeration
+    finds, and the optimum never falls along the chain."""
+    rng = random.Random(9500 + seed)
+    study = random_study(rng)
+    resolver = Resolver(OPTIONS)
+    last: float | None = None
+    for round_ in range(6):
+        variant = study if round_ == 0 else _tighten(copy.deepcopy(study), rng)
+        try:
+            data = _data(variant, tmp_path)
+        except InputError:
+            continue  # e.g. a floor raised above its target
+        study = variant
+        solved = resolver.solve(data)
+        if solved.compiled is None:
+            break  # no posture meets it; harder variants cannot either
+        _assert_enumeration_agrees(solved, variant)
+        result = solved.result
+        if not result.status.has_solution:
+            break
+        assert result.objective is not None
+        assert last is None or result.objective >= last - 1e-6, "a harder variant did better"
+        last = result.objective
+        REUSE_TALLY["reused"] += result.reused
+        REUSE_TALLY["solved"] += not result.reused
+        if result.reused:
+            assert solved.in_place and result.gap == 0.0  # OPTIONS asks for gap 0
+
+
+def test_harder_variants_took_both_paths() -> None:
+    """Runs after the seeds above: proofs without a solve happened, and solves too."""
+    if sum(REUSE_TALLY.values()) == 0:
+        pytest.skip("run together with the seeded test")
+    assert REUSE_TALLY["reused"] >= 20 and REUSE_TALLY["solved"] >= 40, REUSE_TALLY
+
+
+@pytest.mark.parametrize("change", ["objective", "column_bounds"])
+def test_trade_off_changes_are_never_answered_from_the_previous_plan(change: str) -> None:
+    """Changes made through the trade-off methods bypass the numbers a refresh keeps;
+    the next solve must run HiGHS, and agree with a fresh model changed the same way."""
+    study = posture.load(Path(__file__).resolve().parents[1] / "inputs" / "study.yaml")
+    compiled = compile_model(build_model(build_model_data(study.study)))
+    cost, offset = criterion_vectors(compiled)["cost"]
+    answers = []
+    for solved_before in (True, False):
+        kept = KeptModel(compiled, OPTIONS)
+        plan = kept.solve().col_values if solved_before else None
+        if change == "objective":
+            kept.set_objective(cost, offset)
+        else:  # forbid one placement the default study's plan makes
+            if plan is None:
+                plan = KeptModel(compiled, OPTIONS).solve().col_values
+            assert plan is not None
+            j = np.array([int(np.argmax(plan))])
+            kept.set_col_bounds(j, np.zeros(1), np.zeros(1))
+        result = kept.solve()
+        assert not result.reused
+        answers.append(result.objective)
+    assert _same(answers[0], answers[1])
 
 
 def _limited_study(move_cost: float, turbulence_weight: float, limit: str) -> dict[str, Any]:

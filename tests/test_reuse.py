@@ -1,0 +1,82 @@
+"""The argument of posture/reuse.py on hand-made numbers.
+
+Model: min x0 + 2 x1 over 0 <= x0, x1 <= 10 (x1 unbounded above in some cases),
+one row x0 + x1 >= 3, solved at plan (3, 0) with objective 3 and proven bound 2.9.
+Each case changes one thing and states by hand what the previous plan's objective
+and the carried bound must be, or that the argument does not apply.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from posture.reuse import LpNumbers, PreviousSolve, carried_bound
+
+INF = math.inf
+
+
+def _numbers(
+    *,
+    lower: tuple[float, float] = (0, 0),
+    upper: tuple[float, float] = (10, 10),
+    row: tuple[float, float] = (3, INF),
+    cost: tuple[float, float] = (1, 2),
+    offset: float = 0.0,
+) -> LpNumbers:
+    return LpNumbers(
+        np.array(lower, float),
+        np.array(upper, float),
+        np.array([row[0]], float),
+        np.array([row[1]], float),
+        np.array(cost, float),
+        offset,
+    )
+
+
+SOLVED = PreviousSolve(_numbers(), np.array([3.0, 0.0]), np.array([3.0]), 2.9)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({}, (3.0, 2.9)),  # nothing changed: the same plan, the same bound
+        ({"row": (2.5, INF)}, None),  # a looser row: a better plan may exist
+        ({"upper": (10, 11)}, None),  # a looser column bound
+        ({"lower": (-1, 0)}, None),
+        ({"row": (3, 8)}, (3.0, 2.9)),  # tighter, and the plan's 3 still meets it
+        ({"upper": (3, 10)}, (3.0, 2.9)),
+        ({"row": (3.5, INF)}, None),  # tighter, and the plan's 3 breaks it
+        ({"row": (3 + 5e-7, INF)}, (3.0, 2.9)),  # within the feasibility tolerance
+        ({"upper": (2, 10)}, None),
+        # x1 costs more; the plan has x1 = 0, and x1 >= 0 so no plan gains: bound kept
+        ({"cost": (1, 5)}, (3.0, 2.9)),
+        # x0 costs 1.5: the plan's objective is 4.5; every plan's objective rises by at
+        # least 0.5 x lower(x0) = 0, so the bound stays 2.9
+        ({"cost": (1.5, 2)}, (4.5, 2.9)),
+        # x1 cheaper by 1: plans may gain up to 1 x upper(x1) = 10, bound 2.9 - 10
+        ({"cost": (1, 1)}, (3.0, -7.1)),
+        # x1 cheaper with no upper bound: no finite bound
+        ({"cost": (1, 1), "upper": (10, INF)}, None),
+        # the objective's constant moves plan and bound alike
+        ({"offset": 4.0}, (7.0, 6.9)),
+        # x0 at least 1 and costing 2 more: every plan rises by at least 2
+        ({"lower": (1, 0), "cost": (3, 2)}, (9.0, 4.9)),
+    ],
+)
+def test_carried_bound(change: dict[str, object], expected: tuple[float, float] | None) -> None:
+    got = carried_bound(SOLVED, _numbers(**change))  # type: ignore[arg-type]
+    if expected is None:
+        assert got is None
+    else:
+        assert got is not None
+        assert got == pytest.approx(expected)
+
+
+def test_the_bound_never_exceeds_the_plans_objective() -> None:
+    """HiGHS's bound can sit a rounding error above its plan's objective; the carried
+    bound is cut to the plan's objective, so no gap comes out negative."""
+    solved = PreviousSolve(_numbers(), np.array([3.0, 0.0]), np.array([3.0]), 3.0 + 1e-9)
+    assert carried_bound(solved, _numbers()) == (3.0, 3.0)
