@@ -277,9 +277,14 @@ def _run_sweep(
         f"SWEEP - scenario {resolved.scenario or 'base'}: {len(points) - 1} points "
         f"(+ point 0, the unchanged study), {solved} with a plan"
     )
+    reused = (
+        f" ({result.reused} of them proven optimal from the previous plan, without a solve)"
+        if result.reused
+        else ""
+    )
     headline = (
         f"{caption}, in {result.seconds:.1f} s = {result.points_per_second:.1f} points/s; "
-        f"{result.in_place} re-solved in place, {result.rebuilt} built"
+        f"{result.in_place} re-solved in place{reused}, {result.rebuilt} built"
     )
     swept = [c for c in table.columns[1 : 1 + len(points[-1].assignments)]]
     measures = [m for m in ("objective", "shortfall", "cost", "turbulence") if m in table]
@@ -304,6 +309,7 @@ def _run_sweep(
             "with_plan": solved,
             "points_per_second": round(result.points_per_second, 3),
             "in_place": result.in_place,
+            "reused": result.reused,
             "rebuilt": result.rebuilt,
             "workers": workers,
             "scheduler": scheduler,

@@ -249,6 +249,7 @@ def solve_chunk(chunk: Chunk) -> list[dict[str, Any]]:
                 **solved.criteria(),
                 "units_moved": moved if solution is not None else None,
                 "in_place": solved.in_place,
+                "reused": solved.result.reused,
                 "solve_s": solved.seconds.get("solve", 0.0),
                 "setup_s": solved.seconds.get("build", 0.0) + solved.seconds.get("handoff", 0.0),
                 "_decisions": decisions,
@@ -262,8 +263,9 @@ class SweepResult:
     """The tidy results table and how the sweep ran.
 
     ``table`` holds only what the inputs decide, so equal sweeps give equal tables;
-    ``timings`` (per point: re-solved in place or built, set-up and HiGHS seconds)
-    depend on the machine and on how points were split between workers.
+    ``timings`` (per point: re-solved in place or built, proven from the previous
+    plan without a solve, set-up and HiGHS seconds) depend on the machine and on how
+    points were split between workers.
     """
 
     table: pd.DataFrame
@@ -273,6 +275,7 @@ class SweepResult:
     scheduler: str | None
     in_place: int
     rebuilt: int
+    reused: int = 0  # in-place points answered by the previous plan (posture/reuse.py)
     figures: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -339,7 +342,7 @@ def run_sweep(
     for name in names:  # infeasible points have no criteria: keep the columns anyway
         if name not in table:
             table[name] = None
-    timing_columns = ["in_place", "setup_s", "solve_s"]
+    timing_columns = ["in_place", "reused", "setup_s", "solve_s"]
     timings = table[["point", *timing_columns]].copy()
     table = table.drop(columns=timing_columns)
     seconds = time.perf_counter() - started
@@ -351,4 +354,5 @@ def run_sweep(
         scheduler,
         int(timings["in_place"].sum()),
         int((~timings["in_place"].astype(bool)).sum()),
+        reused=int(timings["reused"].sum()),
     )
