@@ -80,6 +80,22 @@ def test_rebuilding_gives_the_same_table(grid_200: tuple[list[object], object]) 
             assert _same(getattr(row, column), expected.loc[row.point, column])
 
 
+def test_a_sweep_of_rising_floors_is_answered_mostly_without_solves() -> None:
+    """Raising two Korea floors the plan already meets: most points are proven optimal
+    from the previous plan (posture/reuse.py), and the table equals a rebuilt sweep."""
+    korea = "requirements.korea"
+    resolved, points = _plan(
+        [f"{korea}.air_missile_defence.floor=4:9:1", f"{korea}.strike.floor=6:24:3"]
+    )
+    options = resolved.study.solver  # type: ignore[attr-defined]
+    kept = run_sweep(points, options)
+    rebuilt = run_sweep(points, options, in_place=False)
+    assert rebuilt.reused == 0
+    assert kept.reused >= len(points) // 2, (kept.reused, len(points))
+    assert kept.reused == int(kept.timings["reused"].sum())
+    _compare(kept, rebuilt)
+
+
 def _small_plan() -> tuple[object, list[object]]:
     return _plan([f"{TARGET}=22:34:4", f"{PRIORITY}=1,2,4"])
 
@@ -167,6 +183,8 @@ def test_cli_sweep_writes_a_tidy_table(tmp_path: Path) -> None:
     assert list(rows[0])[:2] == ["point", TARGET]
     summary = json.loads((out / "summary.json").read_text())
     assert summary["kind"] == "sweep" and summary["points"] == 12 and summary["seed"] == 3
+    assert summary["in_place"] + summary["rebuilt"] == 13
+    assert 0 <= summary["reused"] <= summary["in_place"]
     assert (out / "sweep.svg").exists() and (out / "resolved_inputs.yaml").exists()
     # timings live in summary.json only: the same sweep, in 2 processes, same table bytes
     again = run_cli(*args, "--workers", "2", "-o", str(tmp_path / "again"), cwd=tmp_path)
