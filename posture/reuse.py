@@ -1,20 +1,30 @@
-"""When a re-solve in place needs no solve: the previous plan is proven still optimal.
+"""When a re-solve in place needs no solve: a plan already found is proven optimal.
 
-A sweep along a target, a floor or a priority often changes a model only in ways
-that cannot improve on the plan it already has. If the new model's feasible set
-lies inside the old one (same matrix and integrality; every row and column bound
-equal or tighter), the old plan still meets every row and bound, and the objective
-``f'`` differs from ``f`` by ``d . x + d0``, then for every plan ``x`` of the new
-model
+A kept model remembers the points it solved: each point's numbers (bounds, costs,
+constant), plan and proven lower bound. The matrix and integrality are the same for
+all of them (a change of coefficients forgets them). For the model as it stands now,
+with feasible set ``F`` and objective ``c . x + o``:
 
-    f'(x) = f(x) + d . x + d0 >= bound + min over the new box of (d . x) + d0,
+- **Incumbent.** Any remembered plan that meets every row and column bound now is a
+  plan of the new model; the best of them is offered.
+- **Bound.** Take two remembered points ``i`` and ``j`` (``i = j`` allowed) whose
+  feasible sets contain ``F`` (every bound now equal or tighter), and a weight
+  ``t`` in [0, 1]. For every ``x`` in ``F``, with ``c_t = (1-t) c_i + t c_j`` and
+  ``o_t`` likewise,
 
-where ``bound`` is the previous solve's proven lower bound on ``f`` over the old
-(larger) feasible set. That is a proven lower bound for the new model; when the old
-plan's new objective is within the user's gap of it, the old plan is an optimum
-HiGHS could have returned, with no solve. Raising a theatre's priority when its
-shortfall is already zero, or raising a target the plan already covers, are the
-common cases.
+      c . x + o = (1-t)(c_i . x + o_i) + t (c_j . x + o_j) + (c - c_t) . x + o - o_t
+                >= (1-t) b_i + t b_j + min over F's column box of (c - c_t) . x + o - o_t,
+
+  since ``x`` lies in both old feasible sets, where ``b_i`` and ``b_j`` are proven
+  bounds. ``t`` is chosen to put ``c_t`` as near ``c`` as possible.
+
+When the incumbent's objective is within the user's gap of the best such bound, it
+is an optimum HiGHS could have returned, with no solve. With ``i = j`` this covers a
+point that only makes an earlier one harder (a floor or target raised, a cap lowered,
+a priority or price raised) while its plan still meets it; with ``i != j`` a point
+whose costs lie between two solved points' on a line, such as a priority between
+two solved priorities (the optimum is concave along that line, so once both ends
+share a plan, every point between is proven).
 
 Nothing here talks to HiGHS: the arrays are the kept model's numbers
 (:class:`posture.solver.KeptModel` keeps them in step with its HiGHS copy).
@@ -22,12 +32,19 @@ Nothing here talks to HiGHS: the arrays are the kept model's numbers
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 FEASIBILITY_TOLERANCE = 1e-6
-"""How far the old plan may sit outside a new bound: HiGHS's MIP feasibility tolerance."""
+"""How far a plan may sit outside a new bound: HiGHS's MIP feasibility tolerance."""
+ROUNDING = 1e-12
+"""Relative size below which ``c - c_t`` is rounding from forming ``c_t`` (a priority
+halfway between two others leaves 6e-14 on a cost of 1,000), not a cost: on a column
+without an upper bound it would otherwise make every bound -inf. HiGHS's own dual
+feasibility tolerance is 1e-7."""
 
 
 @dataclass(frozen=True)
@@ -43,13 +60,28 @@ class LpNumbers:
 
 
 @dataclass(frozen=True)
-class PreviousSolve:
-    """A solved model's numbers, plan and proven bound, kept for the next point."""
+class SolvedPoint:
+    """A solved model's numbers, plan and proven bound, remembered for later points."""
 
     numbers: LpNumbers
     plan: np.ndarray  # a value per column
     activity: np.ndarray  # each row's value at the plan
     bound: float  # proven lower bound on the minimum over the model's feasible set
+
+    @property
+    def nbytes(self) -> int:
+        n = self.numbers
+        arrays = (n.col_lower, n.col_upper, n.row_lower, n.row_upper, n.cost)
+        return self.plan.nbytes + self.activity.nbytes + sum(a.nbytes for a in arrays)
+
+
+@dataclass(frozen=True)
+class Proof:
+    """A remembered plan, its objective now and a proven bound on the new optimum."""
+
+    point: SolvedPoint  # whose plan
+    objective: float
+    bound: float
 
 
 def _inside(now: LpNumbers, before: LpNumbers) -> bool:
@@ -72,26 +104,51 @@ def _meets(now: LpNumbers, plan: np.ndarray, activity: np.ndarray) -> bool:
     )
 
 
-def _least_change(now: LpNumbers, before: LpNumbers) -> float:
-    """The least ``f' - f`` over the new model's column box (-inf when unbounded)."""
-    delta = now.cost - before.cost
-    changed = np.flatnonzero(delta)
-    d = delta[changed]
-    at = np.where(d > 0, now.col_lower[changed], now.col_upper[changed])
+def _least(residual: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:
+    """The least ``residual . x`` over the box [lower, upper] (-inf when unbounded)."""
+    changed = residual != 0
+    r = residual[changed]
+    at = np.where(r > 0, lower[changed], upper[changed])
     if not np.all(np.isfinite(at)):
         return -np.inf
-    return float(d @ at) + (now.offset - before.offset)
+    return float(r @ at)
 
 
-def carried_bound(previous: PreviousSolve, now: LpNumbers) -> tuple[float, float] | None:
-    """The previous plan's objective in the model as it stands now, and a proven lower
-    bound on the new model's optimum; None when the argument above does not apply
-    (a bound loosened, the plan breaks a new bound, or the cost change is unbounded)."""
-    before = previous.numbers
-    if not _inside(now, before) or not _meets(now, previous.plan, previous.activity):
+def _best_bound(containing: Sequence[SolvedPoint], now: LpNumbers) -> float:
+    """The best bound of the argument above over pairs of ``containing`` points."""
+    # Only columns whose cost differs somewhere matter: few (a priority touches a
+    # theatre's shortfall columns), so pairs are compared on those alone.
+    columns = np.flatnonzero(np.any([p.numbers.cost != now.cost for p in containing], axis=0))
+    lower, upper = now.col_lower[columns], now.col_upper[columns]
+    scale = np.maximum(1.0, np.abs(now.cost[columns]))
+    excess = [p.numbers.cost[columns] - now.cost[columns] for p in containing]  # c_i - c
+    best = -np.inf
+    for i, j in itertools.combinations_with_replacement(range(len(containing)), 2):
+        d = excess[j] - excess[i]
+        dd = float(d @ d)
+        t = 0.0 if dd == 0 else min(1.0, max(0.0, -float(excess[i] @ d) / dd))
+        residual = -((1 - t) * excess[i] + t * excess[j])  # c - c_t
+        residual[np.abs(residual) <= ROUNDING * scale] = 0.0
+        offset = (1 - t) * containing[i].numbers.offset + t * containing[j].numbers.offset
+        bound = (
+            (1 - t) * containing[i].bound
+            + t * containing[j].bound
+            + _least(residual, lower, upper)
+            + (now.offset - offset)
+        )
+        best = max(best, bound)
+    return best
+
+
+def prove(solved: Sequence[SolvedPoint], now: LpNumbers) -> Proof | None:
+    """The best remembered plan that meets the model as it stands now, its objective
+    and the best proven bound on the new optimum; None when no remembered plan meets
+    it or no remembered feasible set contains the new one."""
+    meeting = [p for p in solved if _meets(now, p.plan, p.activity)]
+    containing = [p for p in solved if _inside(now, p.numbers)]
+    if not meeting or not containing:
         return None
-    floor = _least_change(now, before)
-    if not np.isfinite(floor):
-        return None
-    objective = float(now.cost @ previous.plan) + now.offset
-    return objective, min(previous.bound + floor, objective)
+    objectives = [float(now.cost @ p.plan) + now.offset for p in meeting]
+    k = int(np.argmin(objectives))
+    bound = _best_bound(containing, now)
+    return Proof(meeting[k], objectives[k], min(bound, objectives[k]))

@@ -25,7 +25,7 @@ import pyomo.environ as pyo
 from pyomo.repn import generate_standard_repn
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
-from posture.reuse import LpNumbers, PreviousSolve, carried_bound
+from posture.reuse import LpNumbers, Proof, SolvedPoint, prove
 from posture.schema import SolverOptions
 from posture.sparse_matrix import numpy_matrices
 
@@ -71,7 +71,7 @@ class SolveResult:
     highs_version: str = ""
     extra_values: np.ndarray | None = None  # columns added to a KeptModel, in order
     neighbourhood: Any = None  # NeighbourhoodStart, when the LP-guided search ran
-    reused: bool = False  # the previous plan, proven optimal without a solve (posture/reuse.py)
+    reused: bool = False  # a remembered plan, proven optimal without a solve (posture/reuse.py)
 
 
 def _new_highs() -> Any:
@@ -626,8 +626,13 @@ class _ParameterRow:
     constant: float  # the body's constant now, moved to the row's bounds
 
 
-REUSED = "optimal: the previous plan, proven without a re-solve"
-"""HiGHS status text of a solve :meth:`KeptModel.solve` answered from the previous plan."""
+REUSED = "optimal: a plan already found, proven without a re-solve"
+"""HiGHS status text of a solve :meth:`KeptModel.solve` answered from a remembered plan."""
+SOLVED_MEMORY_POINTS = 16
+"""Solved points a kept model remembers for ``posture/reuse.py`` (a chunk of a sweep)."""
+SOLVED_MEMORY_BYTES = 256 * 2**20
+"""...and at most this much of them (benchmark L: about 4 MB a point; the latest one
+is always kept)."""
 
 
 class KeptModel:
@@ -669,7 +674,7 @@ class KeptModel:
         # False once a trade-off method changes HiGHS's copy behind ``_now``'s back;
         # a refresh sets every number again
         self._in_step = True
-        self._previous: PreviousSolve | None = None  # the last solve's numbers, plan, bound
+        self._solved: list[SolvedPoint] = []  # the latest first, within SOLVED_MEMORY_BYTES
         self.reuses = 0
 
     @functools.cached_property
@@ -730,7 +735,7 @@ class KeptModel:
         self._now = LpNumbers(col_lower, col_upper, row_lower, row_upper, cost, offset)
         self._in_step = True
         if self._set_parameter_coefficients(parameter_rows):
-            self._previous = None  # its plan's row activities no longer hold
+            self._solved.clear()  # their plans' row activities no longer hold
 
     def _set_parameter_coefficients(self, parameter_rows: list[_ParameterRow]) -> bool:
         """New coefficients for the rows whose coefficients are parameters (costs in
@@ -842,6 +847,12 @@ class KeptModel:
         Large models get the LP-guided search first, as a single solve does; HiGHS
         is then offered the better of its plan and ``start``
         (:func:`_search_then_solve`).
+
+        While the HiGHS copy holds just the compiled model's numbers (as a refresh
+        leaves it), the points solved before are remembered: when one of their plans
+        is proven optimal now (``posture/reuse.py``) it is the answer, with no solve
+        (``reused``); otherwise the best of them that meets the model now replaces
+        ``start``.
         """
         options = options or self.options
         if start is not None and len(start) != self.n_cols + self.added_cols:
@@ -850,10 +861,15 @@ class KeptModel:
                 f"{self.n_cols + self.added_cols} columns"
             )
         own = self._in_step and self.added_cols == self.added_rows == 0
-        if own:
-            reused = self._reuse(options)
-            if reused is not None:
-                return reused
+        began = time.perf_counter()
+        proof = prove(self._solved, self._now) if own else None
+        if proof is not None:
+            if _gap(proof.objective, proof.bound) <= options.mip_rel_gap:
+                return self._reused(proof, began)
+            # The best remembered plan that meets the model now: at least as good as
+            # the last plan (the start a Resolver offers) whenever that one meets it.
+            start = proof.point.plan
+        checked = time.perf_counter() - began
         self.h.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
         if self.solves_in_child:
             # the child solves its copy of the model: this one never sees a cancel
@@ -871,26 +887,31 @@ class KeptModel:
                 # stop at once as "interrupted". A fresh object with the same model
                 # (added rows, columns, names and integrality included) solves again.
                 self.h = _highs(self.h.getLp(), options)
+        result.seconds["solve"] = result.seconds.get("solve", 0.0) + checked
         if result.col_values is not None and result.row_values is not None:
             result.extra_values = result.col_values[self.n_cols :]
             result.col_values = result.col_values[: self.n_cols]
             result.row_values = result.row_values[: self.n_rows]
             if own and result.bound is not None:
-                self._previous = PreviousSolve(
-                    self._now, result.col_values, result.row_values, result.bound
+                self._remember(
+                    SolvedPoint(self._now, result.col_values, result.row_values, result.bound)
                 )
         return result
 
-    def _reuse(self, options: SolverOptions) -> SolveResult | None:
-        """A solved plan as this solve's answer, when ``posture/reuse.py`` proves it
+    def _remember(self, point: SolvedPoint) -> None:
+        self._solved.insert(0, point)
+        kept, size = 0, 0
+        for kept, remembered in enumerate(self._solved, 1):
+            size += remembered.nbytes
+            if kept == SOLVED_MEMORY_POINTS or size >= SOLVED_MEMORY_BYTES:
+                break
+        del self._solved[kept:]
+
+    def _reused(self, proof: Proof, began: float) -> SolveResult:
+        """A remembered plan as this solve's answer: ``posture/reuse.py`` proved it
         optimal within the user's gap in the model as it stands now."""
-        began = time.perf_counter()
-        previous = self._previous
-        carried = None if previous is None else carried_bound(previous, self._now)
-        if previous is None or carried is None or _gap(*carried) > options.mip_rel_gap:
-            return None
-        objective, bound = carried
-        self._previous = PreviousSolve(self._now, previous.plan, previous.activity, bound)
+        objective, bound, plan = proof.objective, proof.bound, proof.point
+        self._remember(SolvedPoint(self._now, plan.plan, plan.activity, bound))
         self.reuses += 1
         return SolveResult(
             SolveStatus.OPTIMAL,
@@ -898,8 +919,8 @@ class KeptModel:
             objective=_snap(objective),
             bound=_snap(bound),
             gap=_gap(objective, bound),
-            col_values=previous.plan.copy(),
-            row_values=previous.activity.copy(),
+            col_values=plan.plan.copy(),
+            row_values=plan.activity.copy(),
             seconds={"handoff": 0.0, "solve": time.perf_counter() - began},
             highs_version=highs_version(),
             reused=True,

@@ -226,11 +226,48 @@ class Chunk:
     in_place: bool
 
 
+def halving_order(n: int) -> list[int]:
+    """0 .. n-1 ends first, then each gap's middle, breadth first."""
+    if n <= 2:
+        return list(range(n))
+    order, gaps = [0, n - 1], [(0, n - 1)]
+    while gaps:
+        low, high = gaps.pop(0)
+        if high - low >= 2:
+            middle = (low + high) // 2
+            order.append(middle)
+            gaps += [(low, middle), (middle, high)]
+    return order
+
+
+def solving_order(points: Sequence[Point]) -> list[int]:
+    """Positions of a chunk's points in the order they are solved.
+
+    Runs of consecutive points that differ only in the last swept input (a grid's
+    fastest axis) are solved ends first, then by halving: once two solved points of a
+    run share a plan, ``posture/reuse.py`` can prove the points between them without a
+    solve (along a priority or a price the optimum is concave). Other points keep
+    their order. The order depends on the points alone, so the table does too.
+    """
+    order: list[int] = []
+
+    def run_key(i: int) -> tuple[object, ...]:
+        items = list(points[i].assignments.items())
+        return (tuple(items[:-1]), items[-1][0] if items else None)
+
+    for _, run in itertools.groupby(range(len(points)), key=run_key):
+        positions = list(run)
+        order += [positions[k] for k in halving_order(len(positions))]
+    return order
+
+
 def solve_chunk(chunk: Chunk) -> list[dict[str, Any]]:
-    """Solve a chunk's points in order (a task for local processes or Dask workers)."""
+    """Solve a chunk's points (a task for local processes or Dask workers); rows come
+    back in point order whatever order they were solved in (:func:`solving_order`)."""
     resolver = Resolver(chunk.options, in_place=chunk.in_place)
     rows = []
-    for point in chunk.points:
+    for position in solving_order(chunk.points):
+        point = chunk.points[position]
         solved = resolver.solve(point.data)
         r = solved.result
         solution = solved.solution()
@@ -255,7 +292,7 @@ def solve_chunk(chunk: Chunk) -> list[dict[str, Any]]:
                 "_decisions": decisions,
             }
         )
-    return rows
+    return sorted(rows, key=lambda row: int(row["point"]))
 
 
 @dataclass

@@ -28,6 +28,7 @@ from posture.model import build_model
 from posture.resolve import Resolver
 from posture.schema import SolverOptions
 from posture.solver import KeptModel, _plan_objective, compile_model, criterion_vectors
+from posture.sweep import halving_order
 
 OPTIONS = SolverOptions(mip_rel_gap=0.0)
 SEEDS = range(60)
@@ -76,17 +77,17 @@ def _data(study: dict[str, Any], folder: Path) -> Any:
     return build_model_data(posture.load(write_yaml(study, folder / "study.yaml")).study)
 
 
-def _same(a: float | None, b: float | None) -> bool:
+def _same(a: float | None, b: float | None, rel_tol: float = 1e-7) -> bool:
     if a is None or b is None:
         return a is b
-    return math.isclose(a, b, rel_tol=1e-7, abs_tol=1e-6)
+    return math.isclose(a, b, rel_tol=rel_tol, abs_tol=1e-6)
 
 
-def _assert_enumeration_agrees(solved: Any, variant: dict[str, Any]) -> None:
+def _assert_enumeration_agrees(solved: Any, variant: dict[str, Any], rel_tol: float = 1e-7) -> None:
     """Same status and optimum as enumerating every posture of ``variant``."""
     truth = brute_force(variant)
     if solved.result.status.has_solution:
-        assert truth is not None and _same(solved.result.objective, truth)
+        assert truth is not None and _same(solved.result.objective, truth, rel_tol)
     else:
         assert truth is None
 
@@ -282,6 +283,61 @@ def test_harder_variants_took_both_paths() -> None:
     if sum(REUSE_TALLY.values()) == 0:
         pytest.skip("run together with the seeded test")
     assert REUSE_TALLY["reused"] >= 20 and REUSE_TALLY["solved"] >= 40, REUSE_TALLY
+
+
+LINE_PATHS = (
+    ("objective", "shortfall"),
+    ("objective", "cost"),
+    ("objective", "turbulence"),
+    ("theatres", "t0", "priority"),
+)
+LINE_TALLY = {"reused": 0, "solved": 0}
+
+
+@pytest.mark.parametrize("falling", [False, True])
+@pytest.mark.parametrize("seed", range(30))
+def test_points_along_a_price_line_are_proven_between_solved_ones(
+    seed: int, falling: bool, tmp_path: Path
+) -> None:
+    """One weight or priority scaled from 0.25x to 2.5x (or from 2.5x down), the
+    points solved ends first then by halving (as a sweep's run is): points between
+    two solved ones may be proven from that pair (posture/reuse.py); every answer
+    must be what enumeration finds."""
+    rng = random.Random(9700 + seed)
+    study = random_study(rng)
+    paths = [p for p in LINE_PATHS if _lookup(study, p)]
+    if not paths:
+        pytest.skip("no nonzero weight to scale")
+    path = rng.choice(paths)
+    base = float(_lookup(study, path))
+    resolver = Resolver(OPTIONS)
+    for k in halving_order(10):
+        variant = copy.deepcopy(study)
+        node = variant
+        for key in path[:-1]:
+            node = node[key]
+        node[path[-1]] = round(base * 0.25 * ((9 - k if falling else k) + 1), 6)
+        solved = resolver.solve(_data(variant, tmp_path))
+        if solved.compiled is None:
+            return
+        # HiGHS accepts a shortfall 1e-6 short (its feasibility tolerance); weights
+        # scaled up to 2.5x turn that into up to 2e-6 of an objective of 8.75
+        _assert_enumeration_agrees(solved, variant, rel_tol=1e-6)
+        LINE_TALLY["reused" if solved.result.reused else "solved"] += 1
+
+
+def test_points_along_price_lines_took_both_paths() -> None:
+    """Runs after the seeds above: points were proven from pairs, and solved."""
+    if sum(LINE_TALLY.values()) == 0:
+        pytest.skip("run together with the seeded test")
+    assert LINE_TALLY["reused"] >= 100 and LINE_TALLY["solved"] >= 100, LINE_TALLY
+
+
+def _lookup(study: dict[str, Any], path: tuple[str, ...]) -> Any:
+    node: Any = study
+    for key in path:
+        node = node.get(key) if isinstance(node, dict) else None
+    return node
 
 
 @pytest.mark.parametrize("change", ["objective", "column_bounds"])

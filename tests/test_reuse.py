@@ -2,8 +2,10 @@
 
 Model: min x0 + 2 x1 over 0 <= x0, x1 <= 10 (x1 unbounded above in some cases),
 one row x0 + x1 >= 3, solved at plan (3, 0) with objective 3 and proven bound 2.9.
-Each case changes one thing and states by hand what the previous plan's objective
-and the carried bound must be, or that the argument does not apply.
+Each case changes one thing and states by hand what the plan's objective and the
+proven bound must be, or that the argument does not apply. The second group
+remembers two solved points with different costs and states the bound their pair
+gives.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import math
 import numpy as np
 import pytest
 
-from posture.reuse import LpNumbers, PreviousSolve, carried_bound
+from posture.reuse import LpNumbers, SolvedPoint, prove
 
 INF = math.inf
 
@@ -36,7 +38,7 @@ def _numbers(
     )
 
 
-SOLVED = PreviousSolve(_numbers(), np.array([3.0, 0.0]), np.array([3.0]), 2.9)
+SOLVED = SolvedPoint(_numbers(), np.array([3.0, 0.0]), np.array([3.0]), 2.9)
 
 
 @pytest.mark.parametrize(
@@ -67,16 +69,64 @@ SOLVED = PreviousSolve(_numbers(), np.array([3.0, 0.0]), np.array([3.0]), 2.9)
     ],
 )
 def test_carried_bound(change: dict[str, object], expected: tuple[float, float] | None) -> None:
-    got = carried_bound(SOLVED, _numbers(**change))  # type: ignore[arg-type]
+    proof = prove([SOLVED], _numbers(**change))  # type: ignore[arg-type]
     if expected is None:
-        assert got is None
+        assert proof is None or proof.bound == -math.inf
     else:
-        assert got is not None
-        assert got == pytest.approx(expected)
+        assert proof is not None and proof.point is SOLVED
+        assert (proof.objective, proof.bound) == pytest.approx(expected)
 
 
 def test_the_bound_never_exceeds_the_plans_objective() -> None:
     """HiGHS's bound can sit a rounding error above its plan's objective; the carried
     bound is cut to the plan's objective, so no gap comes out negative."""
-    solved = PreviousSolve(_numbers(), np.array([3.0, 0.0]), np.array([3.0]), 3.0 + 1e-9)
-    assert carried_bound(solved, _numbers()) == (3.0, 3.0)
+    solved = SolvedPoint(_numbers(), np.array([3.0, 0.0]), np.array([3.0]), 3.0 + 1e-9)
+    proof = prove([solved], _numbers())
+    assert proof is not None and (proof.objective, proof.bound) == (3.0, 3.0)
+
+
+CHEAP = SolvedPoint(_numbers(cost=(1, 2)), np.array([3.0, 0.0]), np.array([3.0]), 3.0)
+DEARER = SolvedPoint(_numbers(cost=(1.5, 2)), np.array([3.0, 0.0]), np.array([3.0]), 4.5)
+
+
+@pytest.mark.parametrize(
+    ("solved", "cost", "expected"),
+    [
+        # halfway between two solved costs that share the plan (3, 0): the bound is the
+        # average of their bounds, 3.75, which the plan reaches: proven
+        ([CHEAP, DEARER], (1.25, 2), (3.75, 3.75)),
+        # from one end alone: x0 dearer by 0.25 on x0 >= 0 raises no plan: bound 3
+        ([CHEAP], (1.25, 2), (3.75, 3.0)),
+        # beyond the far end: the pair's weight stops at the end, (1.5, 2), and the
+        # rest, 0.5 more on x0 >= 0, raises no plan: bound 4.5
+        ([CHEAP, DEARER], (2, 2), (6.0, 4.5)),
+        # a point whose feasible set is smaller than now's cannot bound now's optimum
+        (
+            [
+                CHEAP,
+                SolvedPoint(
+                    _numbers(cost=(1.5, 2), row=(3.5, INF)), DEARER.plan, DEARER.activity, 4.5
+                ),
+            ],
+            (1.25, 2),
+            (3.75, 3.0),
+        ),
+        # two plans: at (3, 1.5) the plan (0, 3) costs 4.5 and (3, 0) 9; the best bound
+        # is 3, from the pair at t = 0.9 (0.1 x (1, 2) + 0.9 x (3, 1) = (2.8, 1.1), the
+        # rest (0.2, 0.4) raising no plan) and from (3, 1) alone
+        (
+            [
+                CHEAP,
+                SolvedPoint(_numbers(cost=(3, 1)), np.array([0.0, 3.0]), np.array([3.0]), 3.0),
+            ],
+            (3, 1.5),
+            (4.5, 3.0),
+        ),
+    ],
+)
+def test_bounds_from_two_solved_points(
+    solved: list[SolvedPoint], cost: tuple[float, float], expected: tuple[float, float]
+) -> None:
+    proof = prove(solved, _numbers(cost=cost))
+    assert proof is not None
+    assert (proof.objective, proof.bound) == pytest.approx(expected)

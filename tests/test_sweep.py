@@ -18,11 +18,13 @@ from posture.loader import read_study_files
 from posture.run import solve_study
 from posture.sweep import (
     grid_points,
+    halving_order,
     parse_axis,
     parse_sampler,
     plan_points,
     run_sweep,
     sample_points,
+    solving_order,
 )
 
 pytest_plugins = ["dask_cluster"]
@@ -78,6 +80,27 @@ def test_rebuilding_gives_the_same_table(grid_200: tuple[list[object], object]) 
     for row in rebuilt.table.itertuples(index=False):
         for column in COMPARED:
             assert _same(getattr(row, column), expected.loc[row.point, column])
+
+
+def test_halving_order_visits_ends_then_middles() -> None:
+    assert halving_order(10) == [0, 9, 4, 2, 6, 1, 3, 5, 7, 8]
+    assert halving_order(1) == [0] and halving_order(2) == [0, 1] and halving_order(0) == []
+    for n in range(40):
+        assert sorted(halving_order(n)) == list(range(n))
+
+
+def test_runs_along_the_last_axis_are_solved_by_halving() -> None:
+    """Point 0 alone; then one run of the fastest axis per value of the slower one."""
+    _, points = _plan([f"{TARGET}=20,30", f"{PRIORITY}=1,2,3,4"])
+    assert solving_order(points) == [0, 1, 4, 2, 3, 5, 8, 6, 7]
+    # Monte Carlo draws of two inputs change both at once: runs of one, in point order
+    samplers = [
+        parse_sampler(f"{TARGET}=uniform(20, 30)", 1),
+        parse_sampler(f"{PRIORITY}=uniform(1, 3)", 2),
+    ]
+    drawn = sample_points(samplers, 5, 1, {})
+    _, sampled = plan_points(read_study_files(DEFAULT_STUDY), SCENARIO, [], drawn)
+    assert solving_order(sampled) == list(range(6))
 
 
 def test_a_sweep_of_rising_floors_is_answered_mostly_without_solves() -> None:
