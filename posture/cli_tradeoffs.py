@@ -278,7 +278,8 @@ def _run_sweep(
         f"(+ point 0, the unchanged study), {solved} with a plan"
     )
     reused = (
-        f" ({result.reused} of them proven optimal from the previous plan, without a solve)"
+        f" ({result.reused} of them proven optimal from remembered plans; "
+        f"{result.highs_runs} HiGHS solves in all)"
         if result.reused
         else ""
     )
@@ -310,6 +311,7 @@ def _run_sweep(
             "points_per_second": round(result.points_per_second, 3),
             "in_place": result.in_place,
             "reused": result.reused,
+            "highs_runs": result.highs_runs,
             "rebuilt": result.rebuilt,
             "workers": workers,
             "scheduler": scheduler,

@@ -6,14 +6,15 @@ A sweep point or a marginal-value re-solve usually changes a few parameters
 values are set on the kept Pyomo model and pushed to the kept HiGHS model in bulk;
 otherwise the model is rebuilt. Both paths give the same optimum (tested).
 
-An in-place re-solve also offers HiGHS the previous variant's plan as its first
-incumbent: neighbouring variants mostly share a near-optimal plan, and a good
-incumbent from the start lets HiGHS prune at the root instead of searching for one
-(on the default study's sweep, 41 ms per solve on average instead of 83 ms; see
-benchmarks/README.md). The optimum HiGHS proves is the same either way. When the
-variant only makes the previous one harder and the previous plan still meets it,
-the kept model may answer with that plan without running HiGHS, having proven it
-optimal within the gap (``posture/reuse.py``; ``SolveResult.reused``).
+An in-place re-solve also offers HiGHS a plan already found as its first
+incumbent (the previous variant's, or the best remembered one that meets the
+variant: :meth:`posture.solver.KeptModel.solve`): neighbouring variants mostly share
+a near-optimal plan, and a good incumbent from the start lets HiGHS prune at the
+root instead of searching for one (on the default study's sweep, 41 ms per solve on
+average instead of 83 ms; see benchmarks/README.md). The optimum HiGHS proves is the
+same either way. When the solved variants' bounds prove a remembered plan optimal
+for this one, the kept model answers with it without running HiGHS
+(``posture/reuse.py``; ``SolveResult.reused``).
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ Nothing here talks to HiGHS: the arrays are the kept model's numbers
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -82,6 +82,9 @@ class Proof:
     point: SolvedPoint  # whose plan
     objective: float
     bound: float
+    # the pair whose costs the bound interpolates, when the costs now lie strictly
+    # between theirs on a line (a priority between two solved priorities)
+    bracket: tuple[SolvedPoint, SolvedPoint] | None = None
 
 
 def _inside(now: LpNumbers, before: LpNumbers) -> bool:
@@ -114,15 +117,18 @@ def _least(residual: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:
     return float(r @ at)
 
 
-def _best_bound(containing: Sequence[SolvedPoint], now: LpNumbers) -> float:
-    """The best bound of the argument above over pairs of ``containing`` points."""
+def _best_bound(
+    containing: Sequence[SolvedPoint], now: LpNumbers
+) -> tuple[float, tuple[SolvedPoint, SolvedPoint] | None]:
+    """The best bound of the argument above over pairs of ``containing`` points, and
+    that pair when the costs now lie strictly between theirs."""
     # Only columns whose cost differs somewhere matter: few (a priority touches a
     # theatre's shortfall columns), so pairs are compared on those alone.
     columns = np.flatnonzero(np.any([p.numbers.cost != now.cost for p in containing], axis=0))
     lower, upper = now.col_lower[columns], now.col_upper[columns]
     scale = np.maximum(1.0, np.abs(now.cost[columns]))
     excess = [p.numbers.cost[columns] - now.cost[columns] for p in containing]  # c_i - c
-    best = -np.inf
+    best, bracket = -np.inf, None
     for i, j in itertools.combinations_with_replacement(range(len(containing)), 2):
         d = excess[j] - excess[i]
         dd = float(d @ d)
@@ -136,8 +142,10 @@ def _best_bound(containing: Sequence[SolvedPoint], now: LpNumbers) -> float:
             + _least(residual, lower, upper)
             + (now.offset - offset)
         )
-        best = max(best, bound)
-    return best
+        if bound > best:
+            between = 0 < t < 1 and not residual.any()
+            best, bracket = bound, (containing[i], containing[j]) if between else None
+    return best, bracket
 
 
 def prove(solved: Sequence[SolvedPoint], now: LpNumbers) -> Proof | None:
@@ -150,5 +158,49 @@ def prove(solved: Sequence[SolvedPoint], now: LpNumbers) -> Proof | None:
         return None
     objectives = [float(now.cost @ p.plan) + now.offset for p in meeting]
     k = int(np.argmin(objectives))
-    bound = _best_bound(containing, now)
-    return Proof(meeting[k], objectives[k], min(bound, objectives[k]))
+    bound, bracket = _best_bound(containing, now)
+    return Proof(meeting[k], objectives[k], min(bound, objectives[k]), bracket)
+
+
+def crossing(
+    proof: Proof, now: LpNumbers, closed: Callable[[float, float], bool]
+) -> LpNumbers | None:
+    """The model now, with the costs where the objective lines of the proof's bracket
+    plans cross, on the line through the bracket's costs; None without a bracket.
+
+    Along that line the optimum is concave: the lower envelope of every plan's
+    (linear) objective. When both ends of the bracket are solved (``closed(objective,
+    bound)``) with different plans A and B, a solve where A's and B's lines cross
+    either finds nothing better, and then the bracket's ends and the crossing prove A
+    optimal on one side of it and B on the other, or finds a third plan, which
+    narrows the bracket. Either way one solve decides many points of a sweep.
+    """
+    if proof.bracket is None:
+        return None
+    first, second = proof.bracket
+
+    def line(point: SolvedPoint) -> tuple[float, float]:  # at first's and second's costs
+        return (
+            float(first.numbers.cost @ point.plan) + first.numbers.offset,
+            float(second.numbers.cost @ point.plan) + second.numbers.offset,
+        )
+
+    (a0, a1), (b0, b1) = line(first), line(second)
+    if not (closed(a0, first.bound) and closed(b1, second.bound)):
+        return None
+    if not all(_meets(now, p.plan, p.activity) for p in (first, second)):
+        return None
+    slope = (a1 - a0) - (b1 - b0)
+    if slope == 0:
+        return None
+    s = (b0 - a0) / slope
+    if not 0 < s < 1:
+        return None
+    return LpNumbers(
+        now.col_lower,
+        now.col_upper,
+        now.row_lower,
+        now.row_upper,
+        first.numbers.cost + s * (second.numbers.cost - first.numbers.cost),
+        first.numbers.offset + s * (second.numbers.offset - first.numbers.offset),
+    )

@@ -25,7 +25,7 @@ import pyomo.environ as pyo
 from pyomo.repn import generate_standard_repn
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
-from posture.reuse import LpNumbers, Proof, SolvedPoint, prove
+from posture.reuse import LpNumbers, Proof, SolvedPoint, crossing, prove
 from posture.schema import SolverOptions
 from posture.sparse_matrix import numpy_matrices
 
@@ -72,6 +72,7 @@ class SolveResult:
     extra_values: np.ndarray | None = None  # columns added to a KeptModel, in order
     neighbourhood: Any = None  # NeighbourhoodStart, when the LP-guided search ran
     reused: bool = False  # a remembered plan, proven optimal without a solve (posture/reuse.py)
+    highs_runs: int = 1  # HiGHS solves behind this answer (KeptModel: 0 to 2)
 
 
 def _new_highs() -> Any:
@@ -863,9 +864,22 @@ class KeptModel:
         own = self._in_step and self.added_cols == self.added_rows == 0
         began = time.perf_counter()
         proof = prove(self._solved, self._now) if own else None
+
+        gap_limit = options.mip_rel_gap
+
+        def closed(objective: float, bound: float) -> bool:
+            return _gap(objective, bound) <= gap_limit
+
+        runs = 0
+        if proof is not None and not closed(proof.objective, proof.bound):
+            at = None if self.solves_in_child else crossing(proof, self._now, closed)
+            if at is not None:  # one solve there may prove this point and its neighbours
+                options = self._solve_at_crossing(at, options, proof.point.plan)
+                runs = 1
+                proof = prove(self._solved, self._now)
         if proof is not None:
-            if _gap(proof.objective, proof.bound) <= options.mip_rel_gap:
-                return self._reused(proof, began)
+            if closed(proof.objective, proof.bound):
+                return self._reused(proof, began, runs)
             # The best remembered plan that meets the model now: at least as good as
             # the last plan (the start a Resolver offers) whenever that one meets it.
             start = proof.point.plan
@@ -888,6 +902,7 @@ class KeptModel:
                 # (added rows, columns, names and integrality included) solves again.
                 self.h = _highs(self.h.getLp(), options)
         result.seconds["solve"] = result.seconds.get("solve", 0.0) + checked
+        result.highs_runs = runs + 1
         if result.col_values is not None and result.row_values is not None:
             result.extra_values = result.col_values[self.n_cols :]
             result.col_values = result.col_values[: self.n_cols]
@@ -907,7 +922,28 @@ class KeptModel:
                 break
         del self._solved[kept:]
 
-    def _reused(self, proof: Proof, began: float) -> SolveResult:
+    def _solve_at_crossing(
+        self, at: LpNumbers, options: SolverOptions, start: np.ndarray
+    ) -> SolverOptions:
+        """Solve the model with the crossing's costs (at most half the time limit) and
+        remember the point; returns the options for the rest of this solve."""
+        began = time.perf_counter()
+        half = options.model_copy(update={"time_limit_s": options.time_limit_s / 2})
+        n, columns = self.n_cols, np.arange(self.n_cols, dtype=np.int32)
+        self.h.changeColsCost(n, columns, at.cost)
+        self.h.changeObjectiveOffset(at.offset)
+        result, wall_stopped = _search_then_solve(self.h, self.compiled, half, start=start)
+        if wall_stopped:
+            self.h = _highs(self.h.getLp(), options)  # as in solve: the cancel flag stays
+        self.h.changeColsCost(n, columns, self._now.cost)
+        self.h.changeObjectiveOffset(self._now.offset)
+        x, rows, bound = result.col_values, result.row_values, result.bound
+        if x is not None and rows is not None and bound is not None:
+            self._remember(SolvedPoint(at, x, rows, bound))
+        left = max(options.time_limit_s - (time.perf_counter() - began), 0.01)
+        return options.model_copy(update={"time_limit_s": left})
+
+    def _reused(self, proof: Proof, began: float, runs: int) -> SolveResult:
         """A remembered plan as this solve's answer: ``posture/reuse.py`` proved it
         optimal within the user's gap in the model as it stands now."""
         objective, bound, plan = proof.objective, proof.bound, proof.point
@@ -924,6 +960,7 @@ class KeptModel:
             seconds={"handoff": 0.0, "solve": time.perf_counter() - began},
             highs_version=highs_version(),
             reused=True,
+            highs_runs=runs,
         )
 
     def lp_duals(self, fix_at: np.ndarray | None) -> tuple[np.ndarray, float] | None:

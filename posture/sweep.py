@@ -249,16 +249,37 @@ def solving_order(points: Sequence[Point]) -> list[int]:
     solve (along a priority or a price the optimum is concave). Other points keep
     their order. The order depends on the points alone, so the table does too.
     """
-    order: list[int] = []
+    return [run[k] for run in _runs(points) for k in halving_order(len(run))]
+
+
+def _runs(points: Sequence[Point]) -> list[list[int]]:
+    """Positions of the runs of consecutive points that differ only in the last input."""
 
     def run_key(i: int) -> tuple[object, ...]:
         items = list(points[i].assignments.items())
         return (tuple(items[:-1]), items[-1][0] if items else None)
 
-    for _, run in itertools.groupby(range(len(points)), key=run_key):
-        positions = list(run)
-        order += [positions[k] for k in halving_order(len(positions))]
-    return order
+    return [list(run) for _, run in itertools.groupby(range(len(points)), key=run_key)]
+
+
+def chunk_spans(points: Sequence[Point], size: int) -> list[range]:
+    """Consecutive positions cut into chunks of at most ``size`` points, at the ends of
+    runs (:func:`solving_order`) where a run fits in a chunk: a run cut in two is
+    solved from both of its new ends, which costs solves. A longer run fills the
+    chunk it starts in and is cut every ``size`` points."""
+    spans: list[range] = []
+    start = end = 0
+    for run in _runs(points):
+        if len(run) <= size and end - start + len(run) > size and end > start:
+            spans.append(range(start, end))
+            start = end
+        end = run[-1] + 1
+        while end - start > size:  # a run longer than a chunk is cut where it must be
+            spans.append(range(start, start + size))
+            start += size
+    if end > start:
+        spans.append(range(start, end))
+    return spans
 
 
 def solve_chunk(chunk: Chunk) -> list[dict[str, Any]]:
@@ -287,6 +308,7 @@ def solve_chunk(chunk: Chunk) -> list[dict[str, Any]]:
                 "units_moved": moved if solution is not None else None,
                 "in_place": solved.in_place,
                 "reused": solved.result.reused,
+                "highs_runs": solved.result.highs_runs,
                 "solve_s": solved.seconds.get("solve", 0.0),
                 "setup_s": solved.seconds.get("build", 0.0) + solved.seconds.get("handoff", 0.0),
                 "_decisions": decisions,
@@ -312,7 +334,8 @@ class SweepResult:
     scheduler: str | None
     in_place: int
     rebuilt: int
-    reused: int = 0  # in-place points answered by the previous plan (posture/reuse.py)
+    reused: int = 0  # in-place points answered by a remembered plan (posture/reuse.py)
+    highs_runs: int = 0  # HiGHS solves in all (a crossing's solve counts too)
     figures: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -347,7 +370,8 @@ def run_sweep(
     # table the same whichever workers run them.
     size = chunk_size or max(1, min(CHUNK_MAX, math.ceil(len(points) / CHUNKS_WANTED)))
     chunks = [
-        Chunk(tuple(points[i : i + size]), options, in_place) for i in range(0, len(points), size)
+        Chunk(tuple(points[span.start : span.stop]), options, in_place)
+        for span in chunk_spans(points, size)
     ]
 
     def done(_: int, rows: list[dict[str, Any]]) -> None:
@@ -379,7 +403,7 @@ def run_sweep(
     for name in names:  # infeasible points have no criteria: keep the columns anyway
         if name not in table:
             table[name] = None
-    timing_columns = ["in_place", "reused", "setup_s", "solve_s"]
+    timing_columns = ["in_place", "reused", "highs_runs", "setup_s", "solve_s"]
     timings = table[["point", *timing_columns]].copy()
     table = table.drop(columns=timing_columns)
     seconds = time.perf_counter() - started
@@ -392,4 +416,5 @@ def run_sweep(
         int(timings["in_place"].sum()),
         int((~timings["in_place"].astype(bool)).sum()),
         reused=int(timings["reused"].sum()),
+        highs_runs=int(timings["highs_runs"].sum()),
     )

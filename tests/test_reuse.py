@@ -15,7 +15,7 @@ import math
 import numpy as np
 import pytest
 
-from posture.reuse import LpNumbers, SolvedPoint, prove
+from posture.reuse import LpNumbers, SolvedPoint, crossing, prove
 
 INF = math.inf
 
@@ -130,3 +130,37 @@ def test_bounds_from_two_solved_points(
     proof = prove(solved, _numbers(cost=cost))
     assert proof is not None
     assert (proof.objective, proof.bound) == pytest.approx(expected)
+
+
+def _closed(objective: float, bound: float) -> bool:
+    return objective - bound <= 1e-9
+
+
+def test_a_solve_where_two_plans_cross_proves_the_points_between() -> None:
+    """Solved at costs (1, 2) with plan (3, 0) and at (3, 1) with plan (0, 3), both at
+    objective 3. At (2, 1.5), halfway, the pair bounds the optimum by 3 only, against
+    4.5 for (0, 3). The two plans' objectives cross a third of the way along,
+    at costs (5/3, 5/3), where both give 5; a solve there (optimum 5) then bounds
+    (2, 1.5) by 0.75 x 5 + 0.25 x 3 = 4.5: (0, 3) is proven optimal."""
+    other = SolvedPoint(_numbers(cost=(3, 1)), np.array([0.0, 3.0]), np.array([3.0]), 3.0)
+    now = _numbers(cost=(2, 1.5))
+    proof = prove([CHEAP, other], now)
+    assert proof is not None and (proof.objective, proof.bound) == pytest.approx((4.5, 3.0))
+    at = crossing(proof, now, _closed)
+    assert at is not None
+    assert at.cost == pytest.approx([5 / 3, 5 / 3]) and at.offset == 0
+    assert np.array_equal(at.row_lower, now.row_lower)  # the model now, costs aside
+    solved_there = SolvedPoint(at, np.array([3.0, 0.0]), np.array([3.0]), 5.0)
+    proof = prove([CHEAP, other, solved_there], now)
+    assert proof is not None and (proof.objective, proof.bound) == pytest.approx((4.5, 4.5))
+    assert proof.point is other
+
+
+def test_no_crossing_without_two_closed_ends() -> None:
+    now = _numbers(cost=(2, 1.5))
+    alone = prove([CHEAP], _numbers(cost=(1.25, 2)))
+    assert alone is not None and crossing(alone, now, _closed) is None  # one point
+    loose = SolvedPoint(_numbers(cost=(3, 1)), np.array([0.0, 3.0]), np.array([3.0]), 2.0)
+    proof = prove([CHEAP, loose], now)
+    assert proof is not None and proof.bracket is not None
+    assert crossing(proof, now, _closed) is None  # (0, 3) was not proven at (3, 1)

@@ -17,6 +17,7 @@ from posture.errors import InputError
 from posture.loader import read_study_files
 from posture.run import solve_study
 from posture.sweep import (
+    chunk_spans,
     grid_points,
     halving_order,
     parse_axis,
@@ -101,6 +102,15 @@ def test_runs_along_the_last_axis_are_solved_by_halving() -> None:
     drawn = sample_points(samplers, 5, 1, {})
     _, sampled = plan_points(read_study_files(DEFAULT_STUDY), SCENARIO, [], drawn)
     assert solving_order(sampled) == list(range(6))
+
+
+def test_chunks_end_where_runs_do() -> None:
+    _, points = _plan([f"{TARGET}=20:24:1", f"{PRIORITY}=1:5.5:0.5"])  # 5 runs of 10
+    spans = chunk_spans(points, 25)
+    assert [(r.start, r.stop) for r in spans] == [(0, 21), (21, 41), (41, 51)]
+    # a run longer than a chunk is cut where it must be
+    _, line = _plan([f"{PRIORITY}=1:10.5:0.5"])  # point 0, then one run of 20
+    assert [(r.start, r.stop) for r in chunk_spans(line, 8)] == [(0, 8), (8, 16), (16, 21)]
 
 
 def test_a_sweep_of_rising_floors_is_answered_mostly_without_solves() -> None:
@@ -208,6 +218,7 @@ def test_cli_sweep_writes_a_tidy_table(tmp_path: Path) -> None:
     assert summary["kind"] == "sweep" and summary["points"] == 12 and summary["seed"] == 3
     assert summary["in_place"] + summary["rebuilt"] == 13
     assert 0 <= summary["reused"] <= summary["in_place"]
+    assert summary["highs_runs"] >= 13 - summary["reused"]  # every other point was solved
     assert (out / "sweep.svg").exists() and (out / "resolved_inputs.yaml").exists()
     # timings live in summary.json only: the same sweep, in 2 processes, same table bytes
     again = run_cli(*args, "--workers", "2", "-o", str(tmp_path / "again"), cwd=tmp_path)
