@@ -525,9 +525,12 @@ def _classify(
             return result
         solution = h.getSolution()
         result.objective = _snap(objective)
-        result.bound = (
-            _snap(float(bound)) if bound is not None and math.isfinite(bound) else result.objective
-        )
+        if bound is not None and math.isfinite(bound):
+            result.bound = _snap(float(bound))
+        elif result.status is SolveStatus.OPTIMAL or not is_mip:
+            result.bound = result.objective  # an LP, or a MIP HiGHS closed
+        else:  # a limit stopped the MIP before any bound: none is proven (gap inf)
+            result.bound = -math.inf
         result.gap = _gap(result.objective, result.bound)
         result.col_values = np.array(solution.col_value, dtype=float)
         result.row_values = np.array(solution.row_value, dtype=float)
@@ -863,6 +866,7 @@ class KeptModel:
             )
         own = self._in_step and self.added_cols == self.added_rows == 0
         began = time.perf_counter()
+        self.h.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
         proof = prove(self._solved, self._now) if own else None
 
         gap_limit = options.mip_rel_gap
@@ -884,7 +888,6 @@ class KeptModel:
             # the last plan (the start a Resolver offers) whenever that one meets it.
             start = proof.point.plan
         checked = time.perf_counter() - began
-        self.h.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
         if self.solves_in_child:
             # the child solves its copy of the model: this one never sees a cancel
             result = _solve_in_child(
@@ -907,10 +910,10 @@ class KeptModel:
             result.extra_values = result.col_values[self.n_cols :]
             result.col_values = result.col_values[: self.n_cols]
             result.row_values = result.row_values[: self.n_rows]
-            if own and result.bound is not None:
-                self._remember(
-                    SolvedPoint(self._now, result.col_values, result.row_values, result.bound)
-                )
+            if own and result.bound is not None and math.isfinite(result.bound):
+                # copies: the caller owns the result's arrays
+                x, rows = result.col_values.copy(), result.row_values.copy()
+                self._remember(SolvedPoint(self._now, x, rows, result.bound))
         return result
 
     def _remember(self, point: SolvedPoint) -> None:
@@ -932,13 +935,15 @@ class KeptModel:
         n, columns = self.n_cols, np.arange(self.n_cols, dtype=np.int32)
         self.h.changeColsCost(n, columns, at.cost)
         self.h.changeObjectiveOffset(at.offset)
-        result, wall_stopped = _search_then_solve(self.h, self.compiled, half, start=start)
-        if wall_stopped:
-            self.h = _highs(self.h.getLp(), options)  # as in solve: the cancel flag stays
-        self.h.changeColsCost(n, columns, self._now.cost)
-        self.h.changeObjectiveOffset(self._now.offset)
+        try:
+            result, wall_stopped = _search_then_solve(self.h, self.compiled, half, start=start)
+            if wall_stopped:
+                self.h = _highs(self.h.getLp(), options)  # as in solve: the cancel flag stays
+        finally:  # also on an interrupt: the model keeps its own costs
+            self.h.changeColsCost(n, columns, self._now.cost)
+            self.h.changeObjectiveOffset(self._now.offset)
         x, rows, bound = result.col_values, result.row_values, result.bound
-        if x is not None and rows is not None and bound is not None:
+        if x is not None and rows is not None and bound is not None and math.isfinite(bound):
             self._remember(SolvedPoint(at, x, rows, bound))
         left = max(options.time_limit_s - (time.perf_counter() - began), 0.01)
         return options.model_copy(update={"time_limit_s": left})

@@ -11,9 +11,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
-from helpers import run_cli, write_study
+from helpers import DEFAULT_STUDY, run_cli, write_study
 from orlib import ORLIB, scp_study
+
+import posture
+from posture.data import build_model_data
+from posture.model import build_model
+from posture.schema import SolverOptions
+from posture.solver import KeptModel, SolveStatus, _classify, _highs, _solution, compile_model
 
 
 @pytest.fixture(scope="module")
@@ -80,3 +87,23 @@ def test_kept_model_solves_again_after_a_wall_clock_stop(
     second = kept.solve()
     assert second.status is SolveStatus.FEASIBLE and "wall-clock" in second.highs_status
     assert second.seconds["solve"] >= 0.8  # it searched for its full second
+
+
+def test_a_mip_stopped_before_any_bound_claims_none() -> None:
+    """HiGHS stopped at once, holding only the plan it was offered, has no dual bound
+    (-inf): the result is feasible with bound -inf and an infinite gap, never the
+    plan's own objective as bound (gap 0, which would pass as proven and let
+    posture/reuse.py build on it)."""
+    study = posture.load(DEFAULT_STUDY, "middle_east_war")
+    compiled = compile_model(build_model(build_model_data(study.study)))
+    options = SolverOptions()
+    plan = KeptModel(compiled, options).solve().col_values
+    assert plan is not None
+    h = _highs(compiled.lp, options)
+    h.setSolution(_solution(plan))
+    h.setOptionValue("time_limit", 1e-6)
+    h.run()
+    result = _classify(h, compiled, options, False)
+    assert result.status is SolveStatus.FEASIBLE
+    assert result.objective is not None and result.objective > 0
+    assert result.bound == -np.inf and result.gap == np.inf
