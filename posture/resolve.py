@@ -97,7 +97,7 @@ class Resolver:
         # Rows that no posture can meet have no variables, so the model would skip them:
         # the same pre-solve check as a single solve decides those variants.
         if impossible_rules(data, SourceIndex(), {}):
-            result = SolveResult(SolveStatus.INFEASIBLE, IMPOSSIBLE)
+            result = SolveResult(SolveStatus.INFEASIBLE, IMPOSSIBLE, highs_runs=0)
             return Solved(result, None, False, {"build": time.perf_counter() - t0, "solve": 0.0})
         kept = self.kept
         same = (

@@ -18,8 +18,9 @@ with feasible set ``F`` and objective ``c . x + o``:
   since ``x`` lies in both old feasible sets, where ``b_i`` and ``b_j`` are proven
   bounds. ``t`` is chosen to put ``c_t`` as near ``c`` as possible.
 
-When the incumbent's objective is within the user's gap of the best such bound, it
-is an optimum HiGHS could have returned, with no solve. With ``i = j`` this covers a
+When the incumbent's objective is within the user's gap of the best such bound (the
+gap as posture reports it: relative to max(1, |objective|)), it is an optimum HiGHS
+could have returned, with no solve. With ``i = j`` this covers a
 point that only makes an earlier one harder (a floor or target raised, a cap lowered,
 a priority or price raised) while its plan still meets it; with ``i != j`` a point
 whose costs lie between two solved points' on a line, such as a priority between
@@ -134,7 +135,8 @@ def _best_bound(
         dd = float(d @ d)
         t = 0.0 if dd == 0 else min(1.0, max(0.0, -float(excess[i] @ d) / dd))
         residual = -((1 - t) * excess[i] + t * excess[j])  # c - c_t
-        residual[np.abs(residual) <= ROUNDING * scale] = 0.0
+        if 0 < t < 1:  # only forming c_t rounds; a single point's costs are exact
+            residual[np.abs(residual) <= ROUNDING * scale] = 0.0
         offset = (1 - t) * containing[i].numbers.offset + t * containing[j].numbers.offset
         bound = (
             (1 - t) * containing[i].bound

@@ -294,8 +294,10 @@ def _search_then_solve(
     *,
     start: np.ndarray | None = None,
     interim: Callable[[Any], None] = lambda _: None,
+    seconds: float | None = None,
 ) -> tuple[SolveResult, bool]:
-    """HiGHS's full MIP on the model ``h`` holds, within the user's wall-clock limit.
+    """HiGHS's full MIP on the model ``h`` holds, within the user's wall-clock limit
+    (or ``seconds`` of it, when the rest is spent elsewhere; messages name the user's).
 
     On large models (:func:`_neighbourhood_wanted`) the LP-guided search runs first and
     the full MIP goes without the presolve rules that ignore the clock. ``start`` (a
@@ -304,10 +306,11 @@ def _search_then_solve(
     (``seconds["solve"]`` covers search and MIP) and whether the wall clock stopped HiGHS.
     """
     t1 = time.perf_counter()
+    limit = options.time_limit_s if seconds is None else seconds
     found = None
     offered = start
     if _neighbourhood_wanted(compiled, options):
-        found = _neighbourhood_start(h, options, NEIGHBOURHOOD_SHARE * options.time_limit_s)
+        found = _neighbourhood_start(h, options, NEIGHBOURHOOD_SHARE * limit)
         if found.plan is not None:
             interim(found)
             assert found.objective is not None  # a plan comes with its objective
@@ -318,8 +321,9 @@ def _search_then_solve(
     if offered is not None:
         h.setSolution(_solution(offered))
     t2 = time.perf_counter()
-    left = max(options.time_limit_s - (t2 - t1), 0.01)
-    h.setOptionValue("time_limit", max(_highs_time_limit(options) - (t2 - t1), 0.01))
+    left = max(limit - (t2 - t1), 0.01)
+    highs_limit = _highs_time_limit(options) if seconds is None else seconds
+    h.setOptionValue("time_limit", max(highs_limit - (t2 - t1), 0.01))
     wall_stopped = _run(h, left)
     t3 = time.perf_counter()
     result = _classify(h, compiled, options, wall_stopped)
@@ -527,9 +531,9 @@ def _classify(
         result.objective = _snap(objective)
         if bound is not None and math.isfinite(bound):
             result.bound = _snap(float(bound))
-        elif result.status is SolveStatus.OPTIMAL or not is_mip:
-            result.bound = result.objective  # an LP, or a MIP HiGHS closed
-        else:  # a limit stopped the MIP before any bound: none is proven (gap inf)
+        elif result.status is SolveStatus.OPTIMAL:
+            result.bound = result.objective  # an LP's optimum, or a MIP HiGHS closed
+        else:  # a limit stopped HiGHS before any bound: none is proven (gap inf)
             result.bound = -math.inf
         result.gap = _gap(result.objective, result.bound)
         result.col_values = np.array(solution.col_value, dtype=float)
@@ -632,8 +636,9 @@ class _ParameterRow:
 
 REUSED = "optimal: a plan already found, proven without a re-solve"
 """HiGHS status text of a solve :meth:`KeptModel.solve` answered from a remembered plan."""
-SOLVED_MEMORY_POINTS = 16
-"""Solved points a kept model remembers for ``posture/reuse.py`` (a chunk of a sweep)."""
+SOLVED_MEMORY_POINTS = 32
+"""Solved points a kept model remembers for ``posture/reuse.py``: a sweep's chunk (at
+most 25 points) and the solves where plans cross."""
 SOLVED_MEMORY_BYTES = 256 * 2**20
 """...and at most this much of them (benchmark L: about 4 MB a point; the latest one
 is always kept)."""
@@ -874,11 +879,11 @@ class KeptModel:
         def closed(objective: float, bound: float) -> bool:
             return _gap(objective, bound) <= gap_limit
 
-        runs = 0
+        runs, seconds = 0, None
         if proof is not None and not closed(proof.objective, proof.bound):
             at = None if self.solves_in_child else crossing(proof, self._now, closed)
             if at is not None:  # one solve there may prove this point and its neighbours
-                options = self._solve_at_crossing(at, options, proof.point.plan)
+                seconds = self._solve_at_crossing(at, options, proof.point.plan)
                 runs = 1
                 proof = prove(self._solved, self._now)
         if proof is not None:
@@ -898,7 +903,9 @@ class KeptModel:
                 options,
             )
         else:
-            result, wall_stopped = _search_then_solve(self.h, self.compiled, options, start=start)
+            result, wall_stopped = _search_then_solve(
+                self.h, self.compiled, options, start=start, seconds=seconds
+            )
             if wall_stopped:
                 # HiGHS 1.16 keeps the cancel flag: every later run on this object would
                 # stop at once as "interrupted". A fresh object with the same model
@@ -925,18 +932,18 @@ class KeptModel:
                 break
         del self._solved[kept:]
 
-    def _solve_at_crossing(
-        self, at: LpNumbers, options: SolverOptions, start: np.ndarray
-    ) -> SolverOptions:
+    def _solve_at_crossing(self, at: LpNumbers, options: SolverOptions, start: np.ndarray) -> float:
         """Solve the model with the crossing's costs (at most half the time limit) and
-        remember the point; returns the options for the rest of this solve."""
+        remember the point; returns the seconds left for the rest of this solve."""
         began = time.perf_counter()
-        half = options.model_copy(update={"time_limit_s": options.time_limit_s / 2})
+        half = options.time_limit_s / 2
         n, columns = self.n_cols, np.arange(self.n_cols, dtype=np.int32)
         self.h.changeColsCost(n, columns, at.cost)
         self.h.changeObjectiveOffset(at.offset)
         try:
-            result, wall_stopped = _search_then_solve(self.h, self.compiled, half, start=start)
+            result, wall_stopped = _search_then_solve(
+                self.h, self.compiled, options, start=start, seconds=half
+            )
             if wall_stopped:
                 self.h = _highs(self.h.getLp(), options)  # as in solve: the cancel flag stays
         finally:  # also on an interrupt: the model keeps its own costs
@@ -945,8 +952,7 @@ class KeptModel:
         x, rows, bound = result.col_values, result.row_values, result.bound
         if x is not None and rows is not None and bound is not None and math.isfinite(bound):
             self._remember(SolvedPoint(at, x, rows, bound))
-        left = max(options.time_limit_s - (time.perf_counter() - began), 0.01)
-        return options.model_copy(update={"time_limit_s": left})
+        return max(options.time_limit_s - (time.perf_counter() - began), 0.01)
 
     def _reused(self, proof: Proof, began: float, runs: int) -> SolveResult:
         """A remembered plan as this solve's answer: ``posture/reuse.py`` proved it

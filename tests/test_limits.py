@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import highspy
 import numpy as np
+import pyomo.environ as pyo
 import pytest
 from helpers import DEFAULT_STUDY, run_cli, write_study
 from orlib import ORLIB, scp_study
@@ -90,20 +92,46 @@ def test_kept_model_solves_again_after_a_wall_clock_stop(
 
 
 def test_a_mip_stopped_before_any_bound_claims_none() -> None:
-    """HiGHS stopped at once, holding only the plan it was offered, has no dual bound
-    (-inf): the result is feasible with bound -inf and an infinite gap, never the
-    plan's own objective as bound (gap 0, which would pass as proven and let
-    posture/reuse.py build on it)."""
+    """A node limit of 0 stops HiGHS before its root LP, holding only the plan it was
+    offered: the result is feasible with bound -inf and an infinite gap, never the
+    plan's own objective as bound (gap 0, which would pass as proven), and a kept
+    model does not remember it for posture/reuse.py to build on."""
     study = posture.load(DEFAULT_STUDY, "middle_east_war")
     compiled = compile_model(build_model(build_model_data(study.study)))
+    plan = KeptModel(compiled, SolverOptions()).solve().col_values
+    kept = KeptModel(compiled, SolverOptions(node_limit=0))
+    result = kept.solve(start=plan)
+    assert result.status is SolveStatus.FEASIBLE, result.highs_status
+    assert result.objective is not None and result.objective > 0
+    assert result.bound == -np.inf and result.gap == np.inf
+    assert kept._solved == []
+
+
+def test_an_lp_stopped_before_its_optimum_claims_no_bound() -> None:
+    """The same for a model without integers: an iteration limit of 0 stops HiGHS
+    holding only its feasible start (every variable at its upper bound)."""
+    rng = np.random.default_rng(3)
+    n, m = 60, 20
+    a = rng.integers(1, 10, (m, n)).astype(float)
+    cost = rng.integers(5, 30, n).astype(float)
+    model = pyo.ConcreteModel()
+    model.x = pyo.Var(range(n), bounds=(0, 3))
+    model.cost = pyo.Objective(expr=sum(cost[j] * model.x[j] for j in range(n)))
+    model.cover = pyo.Constraint(
+        range(m), rule=lambda b, i: sum(a[i, j] * b.x[j] for j in range(n)) >= 0.3 * a[i].sum()
+    )
+    compiled = compile_model(model)
+    assert not compiled.is_mip
     options = SolverOptions()
-    plan = KeptModel(compiled, options).solve().col_values
-    assert plan is not None
+    # HiGHS's one scheduler keeps the thread count of the process's first parallel
+    # solve, and its simplex then refuses another count ("Not Set"): an earlier test
+    # solved in-process with 2 threads.
+    highspy.Highs.resetThreadScheduler(False)
     h = _highs(compiled.lp, options)
-    h.setSolution(_solution(plan))
-    h.setOptionValue("time_limit", 1e-6)
+    h.setSolution(_solution(np.full(n, 3.0)))
+    h.setOptionValue("simplex_iteration_limit", 0)
     h.run()
     result = _classify(h, compiled, options, False)
-    assert result.status is SolveStatus.FEASIBLE
-    assert result.objective is not None and result.objective > 0
+    assert result.status is SolveStatus.FEASIBLE, result.highs_status
+    assert result.objective == pytest.approx(3 * cost.sum())
     assert result.bound == -np.inf and result.gap == np.inf

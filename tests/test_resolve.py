@@ -246,14 +246,16 @@ def _tighten(node: Any, rng: random.Random, parent: str = "") -> Any:
     return round(node * (0.75 if down else 1.25), 4)
 
 
+@pytest.mark.parametrize("gap", [0.0, 0.05])
 @pytest.mark.parametrize("seed", range(40))
-def test_harder_variants_reuse_proven_plans(seed: int, tmp_path: Path) -> None:
+def test_harder_variants_reuse_proven_plans(seed: int, gap: float, tmp_path: Path) -> None:
     """Chains of ever harder variants, re-solved in place: a plan proven optimal from
-    the previous one without a solve (posture/reuse.py) must be what enumeration
-    finds, and the optimum never falls along the chain."""
+    a remembered one without a solve (posture/reuse.py) must be what enumeration
+    finds, or within the gap asked for of it; the optimum never falls along the
+    chain (by more than that gap)."""
     rng = random.Random(9500 + seed)
     study = random_study(rng)
-    resolver = Resolver(OPTIONS)
+    resolver = Resolver(SolverOptions(mip_rel_gap=gap))
     last: float | None = None
     for round_ in range(6):
         variant = study if round_ == 0 else _tighten(copy.deepcopy(study), rng)
@@ -265,24 +267,27 @@ def test_harder_variants_reuse_proven_plans(seed: int, tmp_path: Path) -> None:
         solved = resolver.solve(data)
         if solved.compiled is None:
             break  # no posture meets it; harder variants cannot either
-        _assert_enumeration_agrees(solved, variant)
         result = solved.result
-        if not result.status.has_solution:
+        truth = brute_force(variant)
+        assert result.status.has_solution == (truth is not None)
+        if truth is None or result.objective is None:
             break
-        assert result.objective is not None
-        assert last is None or result.objective >= last - 1e-6, "a harder variant did better"
+        within = gap * max(1.0, abs(result.objective)) + 1e-6
+        assert truth - 1e-6 <= result.objective <= truth + within
+        assert result.bound is not None and result.bound <= truth + 1e-6
+        assert last is None or result.objective >= last - within, "a harder variant did better"
         last = result.objective
         REUSE_TALLY["reused"] += result.reused
         REUSE_TALLY["solved"] += not result.reused
         if result.reused:
-            assert solved.in_place and result.gap == 0.0  # OPTIONS asks for gap 0
+            assert solved.in_place and result.gap is not None and result.gap <= gap
 
 
 def test_harder_variants_took_both_paths() -> None:
     """Runs after the seeds above: proofs without a solve happened, and solves too."""
     if sum(REUSE_TALLY.values()) == 0:
         pytest.skip("run together with the seeded test")
-    assert REUSE_TALLY["reused"] >= 20 and REUSE_TALLY["solved"] >= 40, REUSE_TALLY
+    assert REUSE_TALLY["reused"] >= 40 and REUSE_TALLY["solved"] >= 80, REUSE_TALLY
 
 
 LINE_PATHS = (
@@ -344,7 +349,7 @@ def _lookup(study: dict[str, Any], path: tuple[str, ...]) -> Any:
     return node
 
 
-@pytest.mark.parametrize("change", ["objective", "column_bounds"])
+@pytest.mark.parametrize("change", ["objective", "column_bounds", "row_bounds"])
 def test_trade_off_changes_are_never_answered_from_the_previous_plan(change: str) -> None:
     """Changes made through the trade-off methods bypass the numbers a refresh keeps;
     the next solve must run HiGHS, and agree with a fresh model changed the same way."""
@@ -357,6 +362,8 @@ def test_trade_off_changes_are_never_answered_from_the_previous_plan(change: str
         plan = kept.solve().col_values if solved_before else None
         if change == "objective":
             kept.set_objective(cost, offset)
+        elif change == "row_bounds":  # lift every limit of the first row
+            kept.set_row_bounds(0, -highspy.kHighsInf, highspy.kHighsInf)
         else:  # forbid one placement the default study's plan makes
             if plan is None:
                 plan = KeptModel(compiled, OPTIONS).solve().col_values

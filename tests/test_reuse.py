@@ -60,8 +60,6 @@ SOLVED = SolvedPoint(_numbers(), np.array([3.0, 0.0]), np.array([3.0]), 2.9)
         ({"cost": (1.5, 2)}, (4.5, 2.9)),
         # x1 cheaper by 1: plans may gain up to 1 x upper(x1) = 10, bound 2.9 - 10
         ({"cost": (1, 1)}, (3.0, -7.1)),
-        # x1 cheaper with no upper bound: no finite bound
-        ({"cost": (1, 1), "upper": (10, INF)}, None),
         # the objective's constant moves plan and bound alike
         ({"offset": 4.0}, (7.0, 6.9)),
         # x0 at least 1 and costing 2 more: every plan rises by at least 2
@@ -75,6 +73,18 @@ def test_carried_bound(change: dict[str, object], expected: tuple[float, float] 
     else:
         assert proof is not None and proof.point is SOLVED
         assert (proof.objective, proof.bound) == pytest.approx(expected)
+
+
+def test_a_cheaper_column_without_an_upper_bound_leaves_no_bound() -> None:
+    """x1 unbounded above in both models, and cheaper now: plans may gain without
+    limit, so no finite bound (the plan is still offered as the incumbent)."""
+    unbounded = _numbers(upper=(10, INF))
+    solved = SolvedPoint(unbounded, np.array([3.0, 0.0]), np.array([3.0]), 2.9)
+    proof = prove([solved], _numbers(upper=(10, INF), cost=(1, 1)))
+    assert proof is not None and proof.objective == 3.0 and proof.bound == -INF
+    # a cost change of 1e-12 is a cost change: nothing rounds it away for one point
+    proof = prove([solved], _numbers(upper=(10, INF), cost=(1, 2 - 1e-12)))
+    assert proof is not None and proof.bound == -INF
 
 
 def test_the_bound_never_exceeds_the_plans_objective() -> None:

@@ -125,7 +125,7 @@ def test_a_sweep_of_rising_floors_is_answered_mostly_without_solves() -> None:
     rebuilt = run_sweep(points, options, in_place=False)
     assert rebuilt.reused == 0
     assert kept.reused >= len(points) // 2, (kept.reused, len(points))
-    assert kept.reused == int(kept.timings["reused"].sum())
+    assert kept.highs_runs < rebuilt.highs_runs
     _compare(kept, rebuilt)
 
 
