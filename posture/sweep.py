@@ -322,9 +322,9 @@ class SweepResult:
     """The tidy results table and how the sweep ran.
 
     ``table`` holds only what the inputs decide, so equal sweeps give equal tables;
-    ``timings`` (per point: re-solved in place or built, proven from the previous
-    plan without a solve, set-up and HiGHS seconds) depend on the machine and on how
-    points were split between workers.
+    ``timings`` (per point: re-solved in place or built, proven from a remembered
+    plan without a solve, HiGHS runs, set-up and HiGHS seconds) depend on the machine
+    and on how points were split between workers.
     """
 
     table: pd.DataFrame

@@ -115,7 +115,8 @@ def test_chunks_end_where_runs_do() -> None:
 
 def test_a_sweep_of_rising_floors_is_answered_mostly_without_solves() -> None:
     """Raising two Korea floors the plan already meets: most points are proven optimal
-    from the previous plan (posture/reuse.py), and the table equals a rebuilt sweep."""
+    from remembered plans (posture/reuse.py), with fewer HiGHS runs than points, and
+    the table equals a rebuilt sweep."""
     korea = "requirements.korea"
     resolved, points = _plan(
         [f"{korea}.air_missile_defence.floor=4:9:1", f"{korea}.strike.floor=6:24:3"]
