@@ -684,7 +684,6 @@ class KeptModel:
         # a refresh sets every number again
         self._in_step = True
         self._solved: list[SolvedPoint] = []  # the latest first, within SOLVED_MEMORY_BYTES
-        self.reuses = 0
 
     @functools.cached_property
     def refreshable(self) -> bool:
@@ -903,25 +902,36 @@ class KeptModel:
                 options,
             )
         else:
-            result, wall_stopped = _search_then_solve(
-                self.h, self.compiled, options, start=start, seconds=seconds
-            )
-            if wall_stopped:
-                # HiGHS 1.16 keeps the cancel flag: every later run on this object would
-                # stop at once as "interrupted". A fresh object with the same model
-                # (added rows, columns, names and integrality included) solves again.
-                self.h = _highs(self.h.getLp(), options)
+            result = self._solve_in_process(options, start, seconds)
         result.seconds["solve"] = result.seconds.get("solve", 0.0) + checked
         result.highs_runs = runs + 1
         if result.col_values is not None and result.row_values is not None:
             result.extra_values = result.col_values[self.n_cols :]
             result.col_values = result.col_values[: self.n_cols]
             result.row_values = result.row_values[: self.n_rows]
-            if own and result.bound is not None and math.isfinite(result.bound):
-                # copies: the caller owns the result's arrays
-                x, rows = result.col_values.copy(), result.row_values.copy()
-                self._remember(SolvedPoint(self._now, x, rows, result.bound))
+            if own:
+                self._remember_result(self._now, result)
         return result
+
+    def _solve_in_process(
+        self, options: SolverOptions, start: np.ndarray | None, seconds: float | None
+    ) -> SolveResult:
+        result, wall_stopped = _search_then_solve(
+            self.h, self.compiled, options, start=start, seconds=seconds
+        )
+        if wall_stopped:
+            # HiGHS 1.16 keeps the cancel flag: every later run on this object would
+            # stop at once as "interrupted". A fresh object with the same model
+            # (added rows, columns, names and integrality included) solves again.
+            self.h = _highs(self.h.getLp(), options)
+        return result
+
+    def _remember_result(self, numbers: LpNumbers, result: SolveResult) -> None:
+        """Remember a solve of the model with ``numbers``, when it proved a bound
+        (copies: the caller owns the result's arrays)."""
+        x, rows, bound = result.col_values, result.row_values, result.bound
+        if x is not None and rows is not None and bound is not None and math.isfinite(bound):
+            self._remember(SolvedPoint(numbers, x.copy(), rows.copy(), bound))
 
     def _remember(self, point: SolvedPoint) -> None:
         self._solved.insert(0, point)
@@ -941,17 +951,11 @@ class KeptModel:
         self.h.changeColsCost(n, columns, at.cost)
         self.h.changeObjectiveOffset(at.offset)
         try:
-            result, wall_stopped = _search_then_solve(
-                self.h, self.compiled, options, start=start, seconds=half
-            )
-            if wall_stopped:
-                self.h = _highs(self.h.getLp(), options)  # as in solve: the cancel flag stays
+            result = self._solve_in_process(options, start, half)
         finally:  # also on an interrupt: the model keeps its own costs
             self.h.changeColsCost(n, columns, self._now.cost)
             self.h.changeObjectiveOffset(self._now.offset)
-        x, rows, bound = result.col_values, result.row_values, result.bound
-        if x is not None and rows is not None and bound is not None and math.isfinite(bound):
-            self._remember(SolvedPoint(at, x, rows, bound))
+        self._remember_result(at, result)
         return max(options.time_limit_s - (time.perf_counter() - began), 0.01)
 
     def _reused(self, proof: Proof, began: float, runs: int) -> SolveResult:
@@ -959,7 +963,6 @@ class KeptModel:
         optimal within the user's gap in the model as it stands now."""
         objective, bound, plan = proof.objective, proof.bound, proof.point
         self._remember(SolvedPoint(self._now, plan.plan, plan.activity, bound))
-        self.reuses += 1
         return SolveResult(
             SolveStatus.OPTIMAL,
             REUSED,
