@@ -33,7 +33,6 @@ Nothing here talks to HiGHS: the arrays are the kept model's numbers
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -108,14 +107,13 @@ def _meets(now: LpNumbers, plan: np.ndarray, activity: np.ndarray) -> bool:
     )
 
 
-def _least(residual: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:
-    """The least ``residual . x`` over the box [lower, upper] (-inf when unbounded)."""
-    changed = residual != 0
-    r = residual[changed]
-    at = np.where(r > 0, lower[changed], upper[changed])
-    if not np.all(np.isfinite(at)):
-        return -np.inf
-    return float(r @ at)
+def _least(residual: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """Per row of ``residual``, the least ``residual . x`` over the box [lower, upper]
+    (-inf when unbounded)."""
+    at = np.where(residual > 0, lower, upper)
+    # columns whose residual is 0 add nothing, even with an infinite bound there
+    at = np.where(residual != 0, at, 0.0)
+    return np.asarray((residual * at).sum(axis=1), dtype=float)
 
 
 def _best_bound(
@@ -128,26 +126,28 @@ def _best_bound(
     columns = np.flatnonzero(np.any([p.numbers.cost != now.cost for p in containing], axis=0))
     lower, upper = now.col_lower[columns], now.col_upper[columns]
     scale = np.maximum(1.0, np.abs(now.cost[columns]))
-    excess = [p.numbers.cost[columns] - now.cost[columns] for p in containing]  # c_i - c
-    best, bracket = -np.inf, None
-    for i, j in itertools.combinations_with_replacement(range(len(containing)), 2):
-        d = excess[j] - excess[i]
-        dd = float(d @ d)
-        t = 0.0 if dd == 0 else min(1.0, max(0.0, -float(excess[i] @ d) / dd))
-        residual = -((1 - t) * excess[i] + t * excess[j])  # c - c_t
-        if 0 < t < 1:  # only forming c_t rounds; a single point's costs are exact
-            residual[np.abs(residual) <= ROUNDING * scale] = 0.0
-        offset = (1 - t) * containing[i].numbers.offset + t * containing[j].numbers.offset
-        bound = (
-            (1 - t) * containing[i].bound
-            + t * containing[j].bound
-            + _least(residual, lower, upper)
-            + (now.offset - offset)
-        )
-        if bound > best:
-            between = 0 < t < 1 and not residual.any()
-            best, bracket = bound, (containing[i], containing[j]) if between else None
-    return best, bracket
+    excess = np.array([p.numbers.cost[columns] - now.cost[columns] for p in containing])
+    excess = excess.reshape(len(containing), len(columns))  # c_i - c, a row per point
+    bounds = np.array([p.bound for p in containing])
+    offsets = np.array([p.numbers.offset for p in containing])
+    # every pair i <= j at once (32 remembered points: 528 pairs)
+    i, j = np.triu_indices(len(containing))
+    d = excess[j] - excess[i]
+    dd = np.einsum("pk,pk->p", d, d)
+    toward = -np.einsum("pk,pk->p", excess[i], d)
+    t = np.clip(np.divide(toward, dd, out=np.zeros_like(dd), where=dd != 0), 0.0, 1.0)
+    residual = -((1 - t)[:, None] * excess[i] + t[:, None] * excess[j])  # c - c_t
+    between = (t > 0) & (t < 1)
+    # only forming c_t rounds; a single point's costs are exact
+    residual[between[:, None] & (np.abs(residual) <= ROUNDING * scale)] = 0.0
+    mixed = (1 - t) * offsets[i] + t * offsets[j]
+    bound = (1 - t) * bounds[i] + t * bounds[j] + _least(residual, lower, upper)
+    bound = bound + (now.offset - mixed)
+    k = int(np.argmax(bound))  # the first best pair, as i <= j run in order
+    bracket = None
+    if between[k] and not residual[k].any():
+        bracket = (containing[int(i[k])], containing[int(j[k])])
+    return float(bound[k]), bracket
 
 
 def prove(solved: Sequence[SolvedPoint], now: LpNumbers) -> Proof | None:
