@@ -27,6 +27,9 @@ whose costs lie between two solved points' on a line, such as a priority between
 two solved priorities (the optimum is concave along that line, so once both ends
 share a plan, every point between is proven).
 
+When no proof closes, :func:`settled_columns` says which columns a first, small
+search from the remembered plans may hold still.
+
 Nothing here talks to HiGHS: the arrays are the kept model's numbers
 (:class:`posture.solver.KeptModel` keeps them in step with its HiGHS copy).
 """
@@ -82,8 +85,9 @@ class Proof:
     point: SolvedPoint  # whose plan
     objective: float
     bound: float
-    # the pair whose costs the bound interpolates, when the costs now lie strictly
-    # between theirs on a line (a priority between two solved priorities)
+    # a pair whose costs the costs now lie strictly between on a line (a priority
+    # between two solved priorities) and whose plans meet the model now: the best
+    # such pair by its bound (:func:`crossing`)
     bracket: tuple[SolvedPoint, SolvedPoint] | None = None
 
 
@@ -120,7 +124,8 @@ def _best_bound(
     containing: Sequence[SolvedPoint], now: LpNumbers
 ) -> tuple[float, tuple[SolvedPoint, SolvedPoint] | None]:
     """The best bound of the argument above over pairs of ``containing`` points, and
-    that pair when the costs now lie strictly between theirs."""
+    the best pair whose costs the costs now lie strictly between and whose plans both
+    meet the model now (a :class:`Proof`'s bracket)."""
     # Only columns whose cost differs somewhere matter: few (a priority touches a
     # theatre's shortfall columns), so pairs are compared on those alone.
     columns = np.flatnonzero(np.any([p.numbers.cost != now.cost for p in containing], axis=0))
@@ -144,9 +149,15 @@ def _best_bound(
     bound = (1 - t) * bounds[i] + t * bounds[j] + _least(residual, lower, upper)
     bound = bound + (now.offset - mixed)
     k = int(np.argmax(bound))  # the first best pair, as i <= j run in order
+    # The bracket for a crossing: the best pair on a line through the costs now whose
+    # plans both meet the model now. The best bound may come from other points (say
+    # a lower target's, whose plans fall short now), which no crossing can settle.
+    meet = np.array([_meets(now, p.plan, p.activity) for p in containing])
+    on_line = between & ~residual.any(axis=1) & meet[i] & meet[j]
     bracket = None
-    if between[k] and not residual[k].any():
-        bracket = (containing[int(i[k])], containing[int(j[k])])
+    if on_line.any():
+        b = int(np.flatnonzero(on_line)[np.argmax(bound[on_line])])
+        bracket = (containing[int(i[b])], containing[int(j[b])])
     return float(bound[k]), bracket
 
 
@@ -162,6 +173,21 @@ def prove(solved: Sequence[SolvedPoint], now: LpNumbers) -> Proof | None:
     k = int(np.argmin(objectives))
     bound, bracket = _best_bound(containing, now)
     return Proof(meeting[k], objectives[k], min(bound, objectives[k]), bracket)
+
+
+def settled_columns(plans: Sequence[np.ndarray], integer: np.ndarray) -> np.ndarray:
+    """Integer columns on which every plan agrees (a boolean mask).
+
+    A re-solve whose remembered plans do not prove it still starts near them: a
+    sub-MIP holds these columns at the start's values and moves the rest, the
+    columns that changed between solved points (along a sweep: the few placements
+    that trade against a target or a priority). Whatever it finds is a plan of the
+    full model, so it can only be a better start.
+    """
+    stacked = np.asarray(plans, dtype=float)
+    spread = stacked.max(axis=0) - stacked.min(axis=0)
+    settled: np.ndarray = np.asarray(integer, dtype=bool) & (spread < 0.5)
+    return settled
 
 
 def crossing(

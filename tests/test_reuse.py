@@ -174,3 +174,25 @@ def test_no_crossing_without_two_closed_ends() -> None:
     proof = prove([CHEAP, loose], now)
     assert proof is not None and proof.bracket is not None
     assert crossing(proof, now, _closed) is None  # (0, 3) was not proven at (3, 1)
+
+
+def test_the_crossing_uses_a_pair_whose_plans_meet_the_model_now() -> None:
+    """Costs (a, 2) with the row x0 + x1 >= 3.5 now, at a = 1.9 (optimum 6.65 at
+    (3.5, 0)). Two points solved with the row at 3 sit close by (a = 1.8 and 2.0, plan
+    (3, 0), bounds 5.4 and 6): their chord bounds the optimum by 5.7, and the a = 2.0
+    point with the a = 1 end below by 5.75, the best bound; but their plans break the
+    row now. The run's own ends (a = 1 with (3.5, 0) and a = 3 with (0, 3.5), bounds
+    3.5 and 7) bound it by 5.075 only, yet a solve where their plans' lines cross,
+    a = 2, can settle it: that pair is the bracket."""
+    short = np.array([3.0, 0.0]), np.array([3.0])
+    near_low = SolvedPoint(_numbers(cost=(1.8, 2)), *short, 5.4)
+    near_high = SolvedPoint(_numbers(cost=(2.0, 2)), *short, 6.0)
+    tight = (3.5, INF)
+    low = SolvedPoint(_numbers(cost=(1, 2), row=tight), np.array([3.5, 0.0]), np.array([3.5]), 3.5)
+    high = SolvedPoint(_numbers(cost=(3, 2), row=tight), np.array([0.0, 3.5]), np.array([3.5]), 7.0)
+    now = _numbers(cost=(1.9, 2), row=tight)
+    proof = prove([near_low, near_high, low, high], now)
+    assert proof is not None and (proof.objective, proof.bound) == pytest.approx((6.65, 5.75))
+    assert proof.bracket == (low, high)
+    at = crossing(proof, now, _closed)
+    assert at is not None and at.cost == pytest.approx([2.0, 2.0])
