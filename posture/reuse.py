@@ -91,16 +91,6 @@ class Proof:
     bracket: tuple[SolvedPoint, SolvedPoint] | None = None
 
 
-def _inside(now: LpNumbers, before: LpNumbers) -> bool:
-    """Whether every bound of ``now`` is equal to or tighter than in ``before``."""
-    return bool(
-        np.all(now.col_lower >= before.col_lower)
-        and np.all(now.col_upper <= before.col_upper)
-        and np.all(now.row_lower >= before.row_lower)
-        and np.all(now.row_upper <= before.row_upper)
-    )
-
-
 def _meets(now: LpNumbers, plan: np.ndarray, activity: np.ndarray) -> bool:
     tol = FEASIBILITY_TOLERANCE
     return bool(
@@ -108,6 +98,36 @@ def _meets(now: LpNumbers, plan: np.ndarray, activity: np.ndarray) -> bool:
         and np.all(plan <= now.col_upper + tol)
         and np.all(activity >= now.row_lower - tol)
         and np.all(activity <= now.row_upper + tol)
+    )
+
+
+def _meeting(now: LpNumbers, points: Sequence[SolvedPoint]) -> np.ndarray:
+    """Per point, whether its plan meets every bound of ``now`` (:func:`_meets`)."""
+    tol = FEASIBILITY_TOLERANCE
+    plans = np.array([p.plan for p in points])
+    activities = np.array([p.activity for p in points])
+    return np.asarray(
+        (plans >= now.col_lower - tol).all(axis=1)
+        & (plans <= now.col_upper + tol).all(axis=1)
+        & (activities >= now.row_lower - tol).all(axis=1)
+        & (activities <= now.row_upper + tol).all(axis=1),
+        dtype=bool,
+    )
+
+
+def _containing(now: LpNumbers, points: Sequence[SolvedPoint]) -> np.ndarray:
+    """Per point, whether every bound of ``now`` is equal to or tighter than in the
+    point's numbers: its feasible set contains the one now."""
+
+    def stacked(field: str) -> np.ndarray:
+        return np.array([getattr(p.numbers, field) for p in points])
+
+    return np.asarray(
+        (now.col_lower >= stacked("col_lower")).all(axis=1)
+        & (now.col_upper <= stacked("col_upper")).all(axis=1)
+        & (now.row_lower >= stacked("row_lower")).all(axis=1)
+        & (now.row_upper <= stacked("row_upper")).all(axis=1),
+        dtype=bool,
     )
 
 
@@ -121,11 +141,11 @@ def _least(residual: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.nda
 
 
 def _best_bound(
-    containing: Sequence[SolvedPoint], now: LpNumbers
+    containing: Sequence[SolvedPoint], meet: np.ndarray, now: LpNumbers
 ) -> tuple[float, tuple[SolvedPoint, SolvedPoint] | None]:
     """The best bound of the argument above over pairs of ``containing`` points, and
     the best pair whose costs the costs now lie strictly between and whose plans both
-    meet the model now (a :class:`Proof`'s bracket)."""
+    meet the model now (``meet``, a flag per point: a :class:`Proof`'s bracket)."""
     # Only columns whose cost differs somewhere matter: few (a priority touches a
     # theatre's shortfall columns), so pairs are compared on those alone.
     columns = np.flatnonzero(np.any([p.numbers.cost != now.cost for p in containing], axis=0))
@@ -135,7 +155,7 @@ def _best_bound(
     excess = excess.reshape(len(containing), len(columns))  # c_i - c, a row per point
     bounds = np.array([p.bound for p in containing])
     offsets = np.array([p.numbers.offset for p in containing])
-    # every pair i <= j at once (32 remembered points: 528 pairs)
+    # every pair i <= j at once (64 remembered points: 2,080 pairs)
     i, j = np.triu_indices(len(containing))
     d = excess[j] - excess[i]
     dd = np.einsum("pk,pk->p", d, d)
@@ -152,7 +172,6 @@ def _best_bound(
     # The bracket for a crossing: the best pair on a line through the costs now whose
     # plans both meet the model now. The best bound may come from other points (say
     # a lower target's, whose plans fall short now), which no crossing can settle.
-    meet = np.array([_meets(now, p.plan, p.activity) for p in containing])
     on_line = between & ~residual.any(axis=1) & meet[i] & meet[j]
     bracket = None
     if on_line.any():
@@ -165,13 +184,16 @@ def prove(solved: Sequence[SolvedPoint], now: LpNumbers) -> Proof | None:
     """The best remembered plan that meets the model as it stands now, its objective
     and the best proven bound on the new optimum; None when no remembered plan meets
     it or no remembered feasible set contains the new one."""
-    meeting = [p for p in solved if _meets(now, p.plan, p.activity)]
-    containing = [p for p in solved if _inside(now, p.numbers)]
+    if not solved:
+        return None
+    meets, inside = _meeting(now, solved), _containing(now, solved)
+    meeting = [p for p, m in zip(solved, meets, strict=True) if m]
+    containing = [p for p, c in zip(solved, inside, strict=True) if c]
     if not meeting or not containing:
         return None
     objectives = [float(now.cost @ p.plan) + now.offset for p in meeting]
     k = int(np.argmin(objectives))
-    bound, bracket = _best_bound(containing, now)
+    bound, bracket = _best_bound(containing, meets[inside], now)
     return Proof(meeting[k], objectives[k], min(bound, objectives[k]), bracket)
 
 
