@@ -40,22 +40,17 @@ def extract_solution(compiled: CompiledModel, result: SolveResult) -> Solution:
     if result.col_values is None or result.row_values is None:
         raise ValueError("no accepted solution to extract")
     values: dict[str, dict[Index, float]] = {}
-    for var, x in zip(compiled.columns, result.col_values, strict=True):
-        if var.is_integer():
-            x = float(round(x))
-        values.setdefault(var.parent_component().name, {})[var.index()] = float(x)
+    for (name, index, integer), x in zip(compiled.column_keys, result.col_values, strict=True):
+        values.setdefault(name, {})[index] = float(round(x)) if integer else float(x)
     rows = []
     lower, upper = compiled.lp.row_lower_, compiled.lp.row_upper_
-    for i, (row, activity) in enumerate(zip(compiled.rows, result.row_values, strict=True)):
-        con = row.constraint
+    for i, ((name, index), activity) in enumerate(
+        zip(compiled.row_keys, result.row_values, strict=True)
+    ):
         lo, up = float(lower[i]), float(upper[i])
         rows.append(
             RowValue(
-                con.parent_component().name,
-                con.index(),
-                float(activity),
-                lo if lo > -1e30 else None,
-                up if up < 1e30 else None,
+                name, index, float(activity), lo if lo > -1e30 else None, up if up < 1e30 else None
             )
         )
     return Solution(values, tuple(rows))
@@ -63,21 +58,19 @@ def extract_solution(compiled: CompiledModel, result: SolveResult) -> Solution:
 
 def row_identity(compiled: CompiledModel, row: int) -> tuple[str, Index]:
     """The constraint family and index behind one matrix row."""
-    con = compiled.rows[row].constraint
-    return con.parent_component().name, con.index()
+    return compiled.row_keys[row]
 
 
 def violation_columns(compiled: CompiledModel) -> dict[tuple[str, Index], int]:
     """Columns of an elastic model's violation variables, by (rule family, index)."""
     found = {}
-    for col, var in enumerate(compiled.columns):
-        name = var.parent_component().name
+    for col, (name, index, _) in enumerate(compiled.column_keys):
         if name.endswith("_violation"):
-            found[name.removesuffix("_violation"), var.index()] = col
+            found[name.removesuffix("_violation"), index] = col
     return found
 
 
 def decision_columns(compiled: CompiledModel, names: tuple[str, ...]) -> list[int]:
     """Columns of the named variables, in column order (a variable the compiler dropped
     is in no row and no objective, so it has no column and decides nothing)."""
-    return [col for col, var in enumerate(compiled.columns) if var.parent_component().name in names]
+    return [col for col, (name, _, _) in enumerate(compiled.column_keys) if name in names]

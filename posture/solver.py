@@ -25,7 +25,7 @@ import pyomo.environ as pyo
 from pyomo.repn import generate_standard_repn
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
-from posture.reuse import LpNumbers, Proof, SolvedPoint, crossing, prove
+from posture.reuse import LpNumbers, Proof, SolvedPoint, crossing, prove, settled_columns
 from posture.schema import SolverOptions
 from posture.sparse_matrix import numpy_matrices
 
@@ -56,6 +56,27 @@ class CompiledModel:
     rows: list[Any]  # pyomo RowEntry: (constraint, bound_type)
     objective_offset: float
     is_mip: bool = False
+
+    @functools.cached_property
+    def column_keys(self) -> list[tuple[str, Any, bool]]:
+        """Each column's variable family, index and whether it is integer (looked up
+        once: a sweep reads every point's solution through them)."""
+        return [(v.parent_component().name, v.index(), v.is_integer()) for v in self.columns]
+
+    @functools.cached_property
+    def position(self) -> dict[int, int]:
+        """Each column's position, by the id of its Pyomo variable."""
+        return {id(v): j for j, v in enumerate(self.columns)}
+
+    @functools.cached_property
+    def linear_forms(self) -> dict[int, Any]:
+        """Linear expressions already read (:func:`_linear`), by the id of their owner."""
+        return {}
+
+    @functools.cached_property
+    def row_keys(self) -> list[tuple[str, Any]]:
+        """Each row's constraint family and index."""
+        return [(r.constraint.parent_component().name, r.constraint.index()) for r in self.rows]
 
 
 @dataclass
@@ -322,7 +343,10 @@ def _search_then_solve(
         h.setSolution(_solution(offered))
     t2 = time.perf_counter()
     left = max(limit - (t2 - t1), 0.01)
-    highs_limit = _highs_time_limit(options) if seconds is None else seconds
+    # what was spent before this call (``seconds`` short of the user's limit) comes off
+    # HiGHS's own limit as off ours
+    spent = 0.0 if seconds is None else options.time_limit_s - seconds
+    highs_limit = _highs_time_limit(options) - spent
     h.setOptionValue("time_limit", max(highs_limit - (t2 - t1), 0.01))
     wall_stopped = _run(h, left)
     t3 = time.perf_counter()
@@ -366,6 +390,9 @@ search (benchmark M, 6.7k, is left to HiGHS; L, 111k, gains most: see
 benchmarks/README.md) and a kept model solves in a child (:class:`KeptModel`)."""
 NEIGHBOURHOOD_SHARE = 0.5
 """Share of the time limit the search may use; the full MIP gets the rest."""
+NEAR_START_SHARE = 0.25
+"""Share of a re-solve's time limit the sub-MIP near the remembered plans may take
+(:meth:`KeptModel._start_near_remembered`; on the default study a few milliseconds)."""
 PRESOLVE_RULES_OFF_AFTER_SEARCH = (1 << 15) | (1 << 16)
 """HiGHS presolve rules probing and enumeration, off for the full MIP after the search.
 
@@ -598,29 +625,58 @@ def write_mps(compiled: CompiledModel, path: Path) -> None:
     h.writeModel(str(path))
 
 
-def _linear(
-    compiled: CompiledModel, expr: Any, position: dict[int, int]
-) -> tuple[np.ndarray, float]:
-    """Coefficients of a linear Pyomo expression over the compiled columns, and its constant."""
+@dataclass
+class _LinearForm:
+    """A linear expression's coefficients as last computed, with what they depend on."""
+
+    parameters: list[Any]  # the mutable parameters the expression reads
+    outside: list[Any]  # its variables in no column: their lower bounds enter the constant
+    values: tuple[float | None, ...]  # of both, when computed
+    vector: np.ndarray
+    constant: float
+
+
+def _form_values(parameters: list[Any], outside: list[Any]) -> tuple[float | None, ...]:
+    return (*(p.value for p in parameters), *(v.lb for v in outside))
+
+
+def _linear(compiled: CompiledModel, owner: Any, expr: Any) -> tuple[np.ndarray, float]:
+    """Coefficients of a linear Pyomo expression over the compiled columns, and its
+    constant. ``owner`` (the objective or constraint holding ``expr``) keys a cache:
+    while the parameters the expression reads keep their values, the last result is
+    returned without walking it again (a sweep along a target never changes the cost
+    criterion's 180 coefficients)."""
+    form = compiled.linear_forms.get(id(owner))
+    if form is not None and _form_values(form.parameters, form.outside) == form.values:
+        return form.vector.copy(), form.constant
+    from pyomo.core.expr.visitor import identify_mutable_parameters
+
     repn = generate_standard_repn(expr, compute_values=True, quadratic=False)
     vector = np.zeros(len(compiled.columns))
     constant = float(repn.constant)
+    outside = []
     for var, coef in zip(repn.linear_vars, repn.linear_coefs, strict=True):
-        col = position.get(id(var))
+        col = compiled.position.get(id(var))
         if col is None:
             # In no row and not in the objective (e.g. a shortfall with no target): the
             # model leaves it at its lower bound, so the criterion counts that value.
             constant += float(coef) * float(var.lb or 0.0)
+            outside.append(var)
         else:
             vector[col] += float(coef)
-    return vector, constant
+    # the expression's structure never changes: which parameters it reads neither
+    parameters = list(identify_mutable_parameters(expr)) if form is None else form.parameters
+    values = _form_values(parameters, outside)
+    compiled.linear_forms[id(owner)] = _LinearForm(parameters, outside, values, vector, constant)
+    return vector.copy(), constant
 
 
 def criterion_vectors(compiled: CompiledModel) -> dict[str, tuple[np.ndarray, float]]:
     """Each trade-off criterion (``models/formulation.md``: criterion) as cost vector + constant."""
-    position = {id(v): j for j, v in enumerate(compiled.columns)}
     criterion = compiled.model.criterion
-    return {str(name): _linear(compiled, criterion[name].expr, position) for name in criterion}
+    return {
+        str(name): _linear(compiled, criterion[name], criterion[name].expr) for name in criterion
+    }
 
 
 @dataclass(frozen=True)
@@ -636,9 +692,9 @@ class _ParameterRow:
 
 REUSED = "optimal: a plan already found, proven without a re-solve"
 """HiGHS status text of a solve :meth:`KeptModel.solve` answered from a remembered plan."""
-SOLVED_MEMORY_POINTS = 32
+SOLVED_MEMORY_POINTS = 64
 """Solved points a kept model remembers for ``posture/reuse.py``: a sweep's chunk (at
-most 25 points) and the solves where plans cross."""
+most 50 points) and the solves where plans cross."""
 SOLVED_MEMORY_BYTES = 256 * 2**20
 """...and at most this much of them (benchmark L: about 4 MB a point; the latest one
 is always kept)."""
@@ -657,7 +713,6 @@ class KeptModel:
     def __init__(self, compiled: CompiledModel, options: SolverOptions) -> None:
         self.compiled = compiled
         self.options = options
-        self._position = {id(v): j for j, v in enumerate(compiled.columns)}
         t0 = time.perf_counter()
         self.h = _highs(compiled.lp, options)
         self.handoff_seconds = time.perf_counter() - t0
@@ -720,7 +775,7 @@ class KeptModel:
             row_lower[row.index] -= row.constant  # an infinite bound stays infinite
             row_upper[row.index] -= row.constant
         objective = next(self.compiled.model.component_data_objects(pyo.Objective, active=True))
-        cost, offset = _linear(self.compiled, objective.expr, self._position)
+        cost, offset = _linear(self.compiled, objective, objective.expr)
         return col_lower, col_upper, row_lower, row_upper, cost, offset
 
     def refresh(self) -> None:
@@ -780,8 +835,8 @@ class KeptModel:
                     self._parameter_rows.append((i, entries, column_of[entries]))
         found = []
         for i, entries, columns in self._parameter_rows:
-            body = self.compiled.rows[i].constraint.body
-            vector, constant = _linear(self.compiled, body, self._position)
+            constraint = self.compiled.rows[i].constraint
+            vector, constant = _linear(self.compiled, constraint, constraint.body)
             if not np.array_equal(np.flatnonzero(vector), np.sort(columns)):
                 # structure_key keeps zero/positive patterns equal; a miss is a bug
                 name = self.compiled.rows[i].constraint.name
@@ -916,15 +971,57 @@ class KeptModel:
     def _solve_in_process(
         self, options: SolverOptions, start: np.ndarray | None, seconds: float | None
     ) -> SolveResult:
+        began = time.perf_counter()
+        limit = options.time_limit_s if seconds is None else seconds
+        searched = self._in_step and self.added_cols == self.added_rows == 0 and bool(self._solved)
+        if searched:
+            start = self._start_near_remembered(start, options, NEAR_START_SHARE * limit)
+            seconds = max(limit - (time.perf_counter() - began), 0.01)
+        near = time.perf_counter() - began
         result, wall_stopped = _search_then_solve(
             self.h, self.compiled, options, start=start, seconds=seconds
         )
+        if searched:
+            result.seconds["solve"] = result.seconds.get("solve", 0.0) + near
+            result.seconds["near_start"] = near  # part of "solve"
         if wall_stopped:
             # HiGHS 1.16 keeps the cancel flag: every later run on this object would
             # stop at once as "interrupted". A fresh object with the same model
             # (added rows, columns, names and integrality included) solves again.
             self.h = _highs(self.h.getLp(), options)
         return result
+
+    def _start_near_remembered(
+        self, start: np.ndarray | None, options: SolverOptions, budget: float
+    ) -> np.ndarray | None:
+        """``start``, or a better plan found by a sub-MIP in which every integer column
+        on which the remembered plans agree (:func:`posture.reuse.settled_columns`) is
+        held at ``start``'s value, within ``budget`` seconds. Without ``start`` the
+        latest remembered plan is the base (it may not meet the model now: the
+        sub-MIP then repairs it, often only in the continuous columns, such as a
+        shortfall against a raised target). Only bounds are tightened, so any plan
+        found is a plan of the model as it stands."""
+        base = start if start is not None else self._solved[0].plan
+        lp = self.h.getLp()  # the costs now, a crossing's included
+        integer = _integer_columns(lp)
+        settled = np.flatnonzero(settled_columns([p.plan for p in self._solved] + [base], integer))
+        if len(settled) == 0:  # the sub-MIP would be the full MIP
+            return start
+        lower, upper = self._now.col_lower[settled], self._now.col_upper[settled]
+        held = np.clip(np.round(base[settled]), lower, upper)
+        sub = _highs(lp, options)
+        sub.changeColsBounds(len(settled), settled.astype(np.int32), held, held)
+        sub.setOptionValue("time_limit", budget)
+        _run(sub, budget)  # a stop on the clock keeps any plan found
+        if sub.getInfo().primal_solution_status != 2:
+            return start
+        found = np.array(sub.getSolution().col_value, dtype=float)
+        if start is None:
+            return found
+        # both objectives as the full model counts them: HiGHS's own may differ in the
+        # last digits, which is no improvement
+        before, after = _plan_objective(lp, start), _plan_objective(lp, found)
+        return found if after is not None and (before is None or after < before) else start
 
     def _remember_result(self, numbers: LpNumbers, result: SolveResult) -> None:
         """Remember a solve of the model with ``numbers``, when it proved a bound
